@@ -5,20 +5,20 @@ import "time"
 // Summary is the part of a flow a list needs: small enough that the store
 // keeps one per flow in an index and the viewer can list a million of them.
 type Summary struct {
-	ID           ID
-	Kind         Kind
-	Start        time.Time
-	Duration     time.Duration
-	Method       string
-	URL          string
-	Status       int
-	RequestSize  int64
-	ResponseSize int64
-	ErrorPhase   Phase
-	Worst        Severity
-	ReplayOf     ID
-	Imported     bool
-	Pending      bool
+	ID           ID            `json:"id"`
+	Kind         Kind          `json:"kind"`
+	Start        time.Time     `json:"start"`
+	Duration     time.Duration `json:"duration"`
+	Method       string        `json:"method"`
+	URL          string        `json:"url"`
+	Status       int           `json:"status"`
+	RequestSize  int64         `json:"request_size"`
+	ResponseSize int64         `json:"response_size"`
+	ErrorPhase   Phase         `json:"error_phase,omitempty"`
+	Worst        Severity      `json:"worst"`
+	ReplayOf     ID            `json:"replay_of,omitempty"`
+	Imported     bool          `json:"imported,omitempty"`
+	Pending      bool          `json:"pending,omitempty"`
 }
 
 // Summarize extracts the list fields of f.

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"onpath/flow"
+)
+
+// recordVersion is the format version written by this build. Version 1 is
+// a version byte followed by the JSON of flow.Flow with both bodies' Data
+// cut out (Size and Truncated stay; the bytes live in the bodies bucket).
+//
+// To change the format: add recordVersion N+1, keep decodeRecordV<N>, add a
+// migrate step from N to N+1 in decodeRecord, and freeze a fixture db of
+// version N in testdata (see TestFixtureV1).
+const recordVersion = 1
+
+// Body sides, the last byte of a bodies key.
+const (
+	sideRequest  byte = 'q'
+	sideResponse byte = 's'
+)
+
+// idKey is the 8-byte big-endian key of a flow: keys sort in id order.
+func idKey(id flow.ID) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, uint64(id))
+	return k
+}
+
+func keyID(k []byte) flow.ID { return flow.ID(binary.BigEndian.Uint64(k)) }
+
+func bodyKey(id flow.ID, side byte) []byte {
+	k := make([]byte, 9)
+	binary.BigEndian.PutUint64(k, uint64(id))
+	k[8] = side
+	return k
+}
+
+// encodeRecord encodes f without its bodies.
+func encodeRecord(f *flow.Flow) ([]byte, error) {
+	c := *f
+	c.Version = recordVersion
+	c.Request.Body.Data = nil
+	if f.Response != nil {
+		r := *f.Response
+		r.Body.Data = nil
+		c.Response = &r
+	}
+	js, err := json.Marshal(&c)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode flow %d: %w", f.ID, err)
+	}
+	out := make([]byte, 0, 1+len(js))
+	out = append(out, recordVersion)
+	return append(out, js...), nil
+}
+
+// decodeRecord decodes a record of any version this build knows into the
+// current flow.Flow, without bodies. f.Version is the version it was
+// stored as.
+func decodeRecord(b []byte) (*flow.Flow, error) {
+	if len(b) == 0 {
+		return nil, fmt.Errorf("empty record: %w", ErrCorrupt)
+	}
+	switch v := b[0]; {
+	case v == 1:
+		return decodeRecordV1(b[1:])
+	case v > recordVersion:
+		return nil, fmt.Errorf("record format %d (this build reads up to %d): %w", v, recordVersion, ErrNewerFormat)
+	default:
+		return nil, fmt.Errorf("unknown record format %d: %w", v, ErrCorrupt)
+	}
+}
+
+func decodeRecordV1(b []byte) (*flow.Flow, error) {
+	f := new(flow.Flow)
+	if err := json.Unmarshal(b, f); err != nil {
+		return nil, fmt.Errorf("record format 1: %w: %w", ErrCorrupt, err)
+	}
+	f.Version = 1
+	return f, nil
+}

@@ -1,0 +1,35 @@
+// Package store keeps recorded flows in a bbolt file (flows.db in the data
+// directory) and reads them back for the viewer and the CLI.
+//
+// Layout (one bbolt file, four buckets):
+//
+//	flows      8-byte big-endian id → version byte + record (bodies cut out)
+//	bodies     id + 'q' (request) or 's' (response) → raw wire bytes, as captured
+//	summaries  id → compact binary flow.Summary, so a list of a million
+//	           flows never decodes a full record or a body
+//	meta       "format" → store format version, "count" → number of flows
+//
+// Writes go through one writer goroutine that drains a bounded queue and
+// commits many flows per transaction. Put blocks when the queue is full:
+// recording slows the caller down and never drops a flow. A failing commit
+// (disk full) is retried with backoff, reported through Options.OnError and
+// LastError, and resumes when the disk has room again.
+//
+// Every record carries a format version; older versions stay readable
+// through a migration chain (see codec.go), and testdata holds a frozen
+// database of each older version. A database written by a newer onpath is
+// refused with ErrNewerFormat rather than misread.
+//
+// Caveats:
+//   - The file holds every secret that crossed the proxy: cookies,
+//     Authorization headers, bodies. It is created with mode 0600 and a more
+//     permissive existing file is tightened to 0600 on open.
+//   - bbolt admits one process per file (an flock). A second opener fails
+//     within Options.Timeout with ErrLocked; the CLI must then talk to the
+//     running proxy instead.
+//   - Open checks the file's meta pages before bbolt maps it, so a file that
+//     is not a bbolt database, or was truncated, gives ErrCorrupt and is left
+//     untouched. Damage inside the data pages is not detected at open.
+//   - Get, Summaries and Query see committed flows only; call Flush first
+//     to read flows just Put.
+package store

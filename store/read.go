@@ -1,0 +1,256 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"onpath/flow"
+	"onpath/store/query"
+)
+
+// scanChunk is how many entries a scan reads per read transaction. Scans
+// release the transaction between chunks so that callbacks never hold it
+// (a long read transaction stops bbolt from growing the file for the writer).
+const scanChunk = 4096
+
+// progressEvery is how often (in flows examined) Query reports progress.
+const progressEvery = 16384
+
+// Get returns the full flow with its bodies. Errors wrap ErrNotFound.
+func (s *Store) Get(id flow.ID) (*flow.Flow, error) {
+	var f *flow.Flow
+	err := s.view(func(tx *bolt.Tx) error {
+		var err error
+		f, err = readFlow(tx, id, true)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: get flow %d: %w", id, err)
+	}
+	return f, nil
+}
+
+// readFlow decodes the record of id, with its bodies when withBodies.
+func readFlow(tx *bolt.Tx, id flow.ID, withBodies bool) (*flow.Flow, error) {
+	rec := tx.Bucket(bucketFlows).Get(idKey(id))
+	if rec == nil {
+		return nil, ErrNotFound
+	}
+	f, err := decodeRecord(rec)
+	if err != nil {
+		return nil, err
+	}
+	f.ID = id
+	if withBodies {
+		loadBodies(tx, f)
+	}
+	return f, nil
+}
+
+// loadBodies copies the bodies out of the transaction's memory map.
+func loadBodies(tx *bolt.Tx, f *flow.Flow) {
+	b := tx.Bucket(bucketBodies)
+	if v := b.Get(bodyKey(f.ID, sideRequest)); v != nil {
+		f.Request.Body.Data = bytes.Clone(v)
+	}
+	if f.Response != nil {
+		if v := b.Get(bodyKey(f.ID, sideResponse)); v != nil {
+			f.Response.Body.Data = bytes.Clone(v)
+		}
+	}
+}
+
+// Summaries calls fn with every summary in ascending id order, starting
+// after the id after (0: from the start), until fn returns false or ctx is
+// done.
+func (s *Store) Summaries(ctx context.Context, after flow.ID, fn func(flow.Summary) bool) error {
+	buf := make([]flow.Summary, 0, scanChunk)
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("store: summaries: %w", err)
+		}
+		buf = buf[:0]
+		var more bool
+		err := s.view(func(tx *bolt.Tx) error {
+			var err error
+			buf, more, err = readSummaries(tx, after, scanChunk, buf)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: summaries: %w", err)
+		}
+		for i := range buf {
+			if !fn(buf[i]) {
+				return nil
+			}
+		}
+		if !more {
+			return nil
+		}
+		after = buf[len(buf)-1].ID
+	}
+}
+
+// readSummaries appends up to limit summaries after the id after to dst
+// and reports whether more may follow.
+func readSummaries(tx *bolt.Tx, after flow.ID, limit int, dst []flow.Summary) ([]flow.Summary, bool, error) {
+	c := tx.Bucket(bucketSummaries).Cursor()
+	var sum flow.Summary
+	n := 0
+	for k, v := seekAfter(c, after); k != nil; k, v = c.Next() {
+		if n == limit {
+			return dst, true, nil
+		}
+		n++
+		if err := decodeSummary(keyID(k), v, &sum); err != nil {
+			return dst, false, err
+		}
+		dst = append(dst, sum)
+	}
+	return dst, false, nil
+}
+
+func seekAfter(c *bolt.Cursor, after flow.ID) ([]byte, []byte) {
+	if after == 0 {
+		return c.First()
+	}
+	if after == ^flow.ID(0) {
+		return nil, nil
+	}
+	return c.Seek(idKey(after + 1))
+}
+
+// LastSummaries returns the newest n summaries in ascending id order.
+func (s *Store) LastSummaries(n int) ([]flow.Summary, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	out := make([]flow.Summary, 0, min(n, scanChunk))
+	err := s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSummaries).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
+			var sum flow.Summary
+			if err := decodeSummary(keyID(k), v, &sum); err != nil {
+				return err
+			}
+			out = append(out, sum)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: last %d summaries: %w", n, err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// Query calls fn with the summary of every flow q matches, in ascending id
+// order, until fn returns false or ctx is done. When q can be decided from
+// summaries alone (q.NeedsFlow() is false) no record is decoded; otherwise
+// records are decoded, and bodies loaded only when q.NeedsBodies().
+// progress, when set, is called now and then with the flows examined and
+// the total, and once at the end. A nil q matches everything.
+func (s *Store) Query(ctx context.Context, q *query.Query, progress func(done, total int), fn func(flow.Summary) bool) error {
+	total, err := s.Len()
+	if err != nil {
+		return fmt.Errorf("store: query %q: %w", q.String(), err)
+	}
+	var (
+		after     flow.ID
+		done      int
+		lastShown int
+		buf       = make([]flow.Summary, 0, scanChunk)
+	)
+	report := func(final bool) {
+		if progress == nil {
+			return
+		}
+		if final || done-lastShown >= progressEvery {
+			lastShown = done
+			progress(done, max(total, done))
+		}
+	}
+	report(true)
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("store: query %q: %w", q.String(), err)
+		}
+		buf = buf[:0]
+		var (
+			more     bool
+			examined int
+		)
+		err := s.view(func(tx *bolt.Tx) error {
+			var err error
+			buf, examined, after, more, err = queryChunk(tx, q, after, buf)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: query %q: %w", q.String(), err)
+		}
+		done += examined
+		for i := range buf {
+			if !fn(buf[i]) {
+				report(true)
+				return nil
+			}
+		}
+		if !more {
+			report(true)
+			return nil
+		}
+		report(false)
+	}
+}
+
+// queryChunk examines up to scanChunk flows after the id after and returns
+// the matching summaries, how many it examined, the last id examined and
+// whether more may follow.
+func queryChunk(tx *bolt.Tx, q *query.Query, after flow.ID, dst []flow.Summary) ([]flow.Summary, int, flow.ID, bool, error) {
+	if !q.NeedsFlow() {
+		c := tx.Bucket(bucketSummaries).Cursor()
+		var sum flow.Summary
+		n := 0
+		for k, v := seekAfter(c, after); k != nil; k, v = c.Next() {
+			if n == scanChunk {
+				return dst, n, after, true, nil
+			}
+			n++
+			after = keyID(k)
+			if err := decodeSummary(after, v, &sum); err != nil {
+				return dst, n, after, false, err
+			}
+			if q.MatchSummary(&sum) {
+				dst = append(dst, sum)
+			}
+		}
+		return dst, n, after, false, nil
+	}
+	withBodies := q.NeedsBodies()
+	c := tx.Bucket(bucketFlows).Cursor()
+	n := 0
+	for k, v := seekAfter(c, after); k != nil; k, v = c.Next() {
+		if n == scanChunk {
+			return dst, n, after, true, nil
+		}
+		n++
+		after = keyID(k)
+		f, err := decodeRecord(v)
+		if err != nil {
+			return dst, n, after, false, fmt.Errorf("flow %d: %w", after, err)
+		}
+		f.ID = after
+		if withBodies {
+			loadBodies(tx, f)
+		}
+		if q.Match(f) {
+			dst = append(dst, f.Summarize())
+		}
+	}
+	return dst, n, after, false, nil
+}

@@ -21,7 +21,7 @@ func normaliseHost(raw string) (leafHost, error) {
 	h := strings.TrimSpace(raw)
 	if strings.HasPrefix(h, "[") {
 		// "[::1]" or "[::1]:443"
-		if host, _, err := net.SplitHostPort(h); err == nil {
+		if host, port, err := net.SplitHostPort(h); err == nil && port != "" {
 			h = host
 		} else if strings.HasSuffix(h, "]") {
 			h = h[1 : len(h)-1]
@@ -30,9 +30,12 @@ func normaliseHost(raw string) (leafHost, error) {
 		}
 	} else if strings.Count(h, ":") == 1 {
 		// "example.com:443"; more than one colon is a bare IPv6 address.
-		host, _, err := net.SplitHostPort(h)
+		host, port, err := net.SplitHostPort(h)
 		if err != nil {
 			return leafHost{}, fmt.Errorf("ca: host %q: %w: %w", raw, ErrInvalidHost, err)
+		}
+		if port == "" {
+			return leafHost{}, fmt.Errorf("ca: host %q: empty port: %w", raw, ErrInvalidHost)
 		}
 		h = host
 	}

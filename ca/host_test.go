@@ -1,0 +1,62 @@
+package ca
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestNormaliseHost(t *testing.T) {
+	tests := []struct {
+		in     string
+		want   string
+		wantIP bool
+	}{
+		{"example.com", "example.com", false},
+		{"Example.COM", "example.com", false},
+		{"example.com.", "example.com", false},
+		{"example.com:443", "example.com", false},
+		{"localhost", "localhost", false},
+		{"my_host.internal", "my_host.internal", false},
+		{"xn--bcher-kva.example", "xn--bcher-kva.example", false},
+		{"127.0.0.1", "127.0.0.1", true},
+		{"127.0.0.1:8443", "127.0.0.1", true},
+		{"::1", "::1", true},
+		{"[::1]", "::1", true},
+		{"[::1]:443", "::1", true},
+		{"[2001:DB8::1]", "2001:db8::1", true},
+		{"fe80::1%eth0", "fe80::1", true},
+		{"::ffff:192.0.2.1", "192.0.2.1", true},
+	}
+	for _, tt := range tests {
+		got, err := normaliseHost(tt.in)
+		if err != nil {
+			t.Errorf("normaliseHost(%q): %v", tt.in, err)
+			continue
+		}
+		if got.name != tt.want || got.ip.IsValid() != tt.wantIP {
+			t.Errorf("normaliseHost(%q) = %q ip=%v, want %q ip=%v", tt.in, got.name, got.ip.IsValid(), tt.want, tt.wantIP)
+		}
+	}
+}
+
+func TestNormaliseHostRejects(t *testing.T) {
+	for _, in := range []string{
+		"",
+		".",
+		"a..b",
+		".example.com",
+		"exa mple.com",
+		"example.com/path",
+		"*.example.com",
+		"bücher.example",
+		"[::1",
+		"example.com:",
+		strings.Repeat("a", 64) + ".com",
+		strings.Repeat("abcdefghi.", 26),
+	} {
+		if got, err := normaliseHost(in); !errors.Is(err, ErrInvalidHost) {
+			t.Errorf("normaliseHost(%q) = %q, %v; want ErrInvalidHost", in, got.name, err)
+		}
+	}
+}

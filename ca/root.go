@@ -208,16 +208,50 @@ func Load(dir string, opts Options) (*CA, error) {
 // is returned as Load reports it; nothing is overwritten.
 func LoadOrCreate(dir string, opts Options) (ca *CA, created bool, err error) {
 	ca, err = Load(dir, opts)
+	if errors.Is(err, ErrIncomplete) && writtenWithin(dir, concurrentCreateWait) {
+		// A lone file this fresh is most likely another onpath halfway
+		// through Create, not a damaged CA.
+		ca, err = loadWhileIncomplete(dir, opts, concurrentCreateWait)
+	}
 	if !errors.Is(err, ErrNotFound) {
 		return ca, false, err
 	}
 	ca, err = Create(dir, opts)
 	if errors.Is(err, fs.ErrExist) {
-		// Another onpath created it between our Load and Create.
-		ca, err = Load(dir, opts)
+		// Another onpath is creating it at the same moment. It writes the
+		// key first and the certificate right after, so give it a moment
+		// to finish before reporting a lone key as incomplete.
+		ca, err = loadWhileIncomplete(dir, opts, concurrentCreateWait)
 		return ca, false, err
 	}
 	return ca, err == nil, err
+}
+
+// concurrentCreateWait bounds how long LoadOrCreate waits for another
+// process to finish writing a CA it has started.
+const concurrentCreateWait = 2 * time.Second
+
+// writtenWithin reports whether ca.pem or ca-key.pem was modified less than
+// d ago by the file system's clock.
+func writtenWithin(dir string, d time.Duration) bool {
+	for _, p := range []string{CertPath(dir), KeyPath(dir)} {
+		if info, err := os.Stat(p); err == nil && time.Since(info.ModTime()) < d {
+			return true
+		}
+	}
+	return false
+}
+
+// loadWhileIncomplete retries Load while it reports ErrIncomplete, for at most wait.
+func loadWhileIncomplete(dir string, opts Options, wait time.Duration) (*CA, error) {
+	deadline := time.Now().Add(wait)
+	for pause := time.Millisecond; ; pause = min(2*pause, 100*time.Millisecond) {
+		ca, err := Load(dir, opts)
+		if !errors.Is(err, ErrIncomplete) || time.Now().After(deadline) {
+			return ca, err
+		}
+		time.Sleep(pause)
+	}
 }
 
 // checkRoot reports, wrapping ErrNotCA, why cert cannot serve as onpath's root.

@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"math/big"
 	"os"
@@ -380,6 +381,16 @@ func writeSelfSigned(tb testing.TB, dir string, template *x509.Certificate) {
 	writePEM(tb, KeyPath(dir), "PRIVATE KEY", keyDER, 0o600)
 }
 
+// makeOld sets path's modification time an hour back, so LoadOrCreate
+// does not take a lone file for a CA another process is still writing.
+func makeOld(tb testing.TB, path string) {
+	tb.Helper()
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 func TestLoadRejectsBadPairs(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -503,14 +514,20 @@ func TestLoadRejectsBadPairs(t *testing.T) {
 			wantFile: "ca.pem",
 		},
 		{
-			name:     "key missing",
-			setup:    func(t *testing.T, dir string) { os.Remove(KeyPath(dir)) },
+			name: "key missing",
+			setup: func(t *testing.T, dir string) {
+				os.Remove(KeyPath(dir))
+				makeOld(t, CertPath(dir))
+			},
 			want:     ErrIncomplete,
 			wantFile: "ca-key.pem",
 		},
 		{
-			name:     "cert missing",
-			setup:    func(t *testing.T, dir string) { os.Remove(CertPath(dir)) },
+			name: "cert missing",
+			setup: func(t *testing.T, dir string) {
+				os.Remove(CertPath(dir))
+				makeOld(t, KeyPath(dir))
+			},
 			want:     ErrIncomplete,
 			wantFile: "ca.pem",
 		},
@@ -631,3 +648,106 @@ func TestLoadAcceptsLegacyKeyForms(t *testing.T) {
 }
 
 func keys(m dirSnapshot) []string { return slices.Sorted(maps.Keys(m)) }
+
+func TestConcurrentLoadOrCreateMakesOneCA(t *testing.T) {
+	const starters = 8
+	dir := filepath.Join(t.TempDir(), "onpath")
+	type result struct {
+		fingerprint string
+		created     bool
+		err         error
+	}
+	results := make([]result, starters)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range starters {
+		wg.Go(func() {
+			<-start
+			c, created, err := LoadOrCreate(dir, Options{Now: fixedNow(t0), Subject: "race@host"})
+			results[i] = result{created: created, err: err}
+			if err == nil {
+				results[i].fingerprint = c.Fingerprint()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	createdCount := 0
+	for i, r := range results {
+		if r.err != nil {
+			t.Fatalf("starter %d: %v", i, r.err)
+		}
+		if r.created {
+			createdCount++
+		}
+		if r.fingerprint != results[0].fingerprint {
+			t.Errorf("starter %d got CA %s, starter 0 got %s", i, r.fingerprint, results[0].fingerprint)
+		}
+	}
+	if createdCount != 1 {
+		t.Errorf("%d starters created a CA, want exactly 1", createdCount)
+	}
+	if got := snapshotDir(t, dir); len(got) != 2 {
+		t.Errorf("dir holds %v, want ca.pem and ca-key.pem only", keys(got))
+	}
+}
+
+func TestLeftoverTemporaryFileIsHarmless(t *testing.T) {
+	// What a crash in the middle of writing the key leaves behind.
+	dir := filepath.Join(t.TempDir(), "onpath")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	leftover := filepath.Join(dir, ".ca-key.pem.tmp-12345")
+	if err := os.WriteFile(leftover, []byte("-----BEGIN PRIVATE KEY-----\nMIG"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir, Options{}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Load with only a temporary file: err = %v, want ErrNotFound", err)
+	}
+	c, created, err := LoadOrCreate(dir, Options{Now: fixedNow(t0)})
+	if err != nil || !created {
+		t.Fatalf("LoadOrCreate: created=%v err=%v, want true, nil", created, err)
+	}
+	if _, err := Load(dir, Options{Now: fixedNow(t0)}); err != nil {
+		t.Errorf("Load after create: %v", err)
+	}
+	if c.Fingerprint() == "" {
+		t.Errorf("empty fingerprint")
+	}
+}
+
+func TestWarnsAboutSharedKeyAndDirectory(t *testing.T) {
+	_, dir := createTestCA(t, Options{})
+	if err := os.Chmod(KeyPath(dir), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logged, nil))
+	if _, err := Load(dir, Options{Now: fixedNow(t0), Logger: logger}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"CA key file is readable by other users", "CA directory is accessible by other users"} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("log %q lacks %q", logged.String(), want)
+		}
+	}
+
+	// A private setup logs no warning.
+	if err := os.Chmod(KeyPath(dir), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	logged.Reset()
+	if _, err := Load(dir, Options{Now: fixedNow(t0), Logger: logger}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logged.String(), "WARN") {
+		t.Errorf("private CA logged a warning: %q", logged.String())
+	}
+}

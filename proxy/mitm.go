@@ -1,0 +1,218 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/elazarl/goproxy"
+
+	"onpath/flow"
+)
+
+// clientConn is what one client connection (a CONNECT tunnel, MITM'd or
+// plain) shares with the requests inside it. goproxy copies
+// ProxyCtx.UserData from the CONNECT to each inner request.
+type clientConn struct {
+	conn *idleConn
+
+	mu          sync.Mutex
+	tls         *flow.TLSInfo // nil until the client's TLS handshake completed
+	sni         string
+	alpnOffered []string
+}
+
+func (c *clientConn) recordHello(hello *tls.ClientHelloInfo) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sni = hello.ServerName
+	c.alpnOffered = append([]string(nil), hello.SupportedProtos...)
+}
+
+func (c *clientConn) recordState(cs tls.ConnectionState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tls = &flow.TLSInfo{
+		Version:     cs.Version,
+		CipherSuite: cs.CipherSuite,
+		SNI:         c.sni,
+		ALPN:        cs.NegotiatedProtocol,
+		OfferedALPN: c.alpnOffered,
+		ECHAccepted: cs.ECHAccepted,
+		Verified:    true, // the client accepted onpath's certificate
+	}
+}
+
+// tlsInfo returns a copy of the client leg's TLS, nil for plain text.
+func (c *clientConn) tlsInfo() *flow.TLSInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tls == nil {
+		return nil
+	}
+	info := *c.tls
+	info.OfferedALPN = append([]string(nil), c.tls.OfferedALPN...)
+	return &info
+}
+
+// requestState travels in ProxyCtx.UserData of one inner request.
+type requestState struct {
+	client *clientConn
+	ex     *exchange
+}
+
+func stripPort(hostport string) string {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return strings.Trim(hostport, "[]")
+	}
+	return host
+}
+
+func (p *Proxy) passthrough(host string) bool {
+	host = strings.ToLower(host)
+	for _, pattern := range p.Passthrough {
+		if ok, _ := path.Match(strings.ToLower(pattern), host); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// handleConnect decides what a CONNECT becomes: a passthrough tunnel, or a
+// MITM whose TLS config is ours (never goproxy's built-in CA).
+func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
+	conn, _ := ctx.Req.Context().Value(clientConnKey{}).(*idleConn)
+	if p.passthrough(stripPort(host)) {
+		return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(req *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {
+			p.tunnel(req, host, conn, client)
+		}}, host
+	}
+	if p.Certificate == nil {
+		return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(req *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {
+			defer client.Close()
+			writeRawError(client, http.StatusBadGateway, "onpath: cannot intercept "+host+": no certificate source is configured\n")
+		}}, host
+	}
+	cc := &clientConn{conn: conn}
+	ctx.UserData = cc
+	return &goproxy.ConnectAction{
+		Action: goproxy.ConnectMitm,
+		TLSConfig: func(host string, _ *goproxy.ProxyCtx) (*tls.Config, error) {
+			return p.clientTLSConfig(host, cc), nil
+		},
+	}, host
+}
+
+// clientTLSConfig serves the leaf for the SNI name, falling back to the
+// CONNECT host (IP targets usually send no SNI: they get an IP-SAN leaf).
+func (p *Proxy) clientTLSConfig(connectHost string, cc *clientConn) *tls.Config {
+	return &tls.Config{
+		NextProtos: []string{"h2", "http/1.1"},
+		GetCertificate: func(hello *tls.ClientHelloInfo) (cert *tls.Certificate, err error) {
+			defer func() {
+				if v := recover(); v != nil {
+					p.logger().Error("proxy: panic in Certificate", "panic", v)
+					cert, err = nil, errors.New("proxy: certificate source panicked")
+				}
+			}()
+			cc.recordHello(hello)
+			name := hello.ServerName
+			if name == "" {
+				name = stripPort(connectHost)
+			}
+			cert, err = p.Certificate(name)
+			if err != nil {
+				p.logger().Warn("proxy: no certificate for host", "host", name, "err", err)
+				return nil, fmt.Errorf("proxy: certificate for %s: %w", name, err)
+			}
+			return cert, nil
+		},
+		// Called on the server side too once the handshake is done: the
+		// only place goproxy lets us see the negotiated parameters.
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			cc.recordState(cs)
+			return nil
+		},
+	}
+}
+
+// onRequest runs for every request goproxy reads, before it strips any
+// header: it records the request as the client sent it, serves the magic
+// page, and routes the round trip through the capturing transport.
+func (p *Proxy) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (rreq *http.Request, rresp *http.Response) {
+	defer func() {
+		if v := recover(); v != nil {
+			p.logger().Error("proxy: panic in request handler", "panic", v, "url", req.URL.String())
+			rreq, rresp = req, plainResponse(req, http.StatusBadGateway, "onpath: internal error\n")
+		}
+	}()
+	if isMagicHost(req.URL.Hostname()) {
+		return req, p.magicResponse(req)
+	}
+	cc, _ := ctx.UserData.(*clientConn)
+	if cc == nil {
+		conn, _ := req.Context().Value(clientConnKey{}).(*idleConn)
+		cc = &clientConn{conn: conn}
+	}
+	record := flow.Request{
+		Method: req.Method,
+		URL:    req.URL.String(),
+		Proto:  req.Proto,
+		Header: req.Header.Clone(),
+	}
+	if req.Host != "" && req.Header.Get("Host") == "" {
+		// net/http moves Host out of the header map; keep it in the record.
+		record.Header.Set("Host", req.Host)
+	}
+	ex := p.startExchange(flow.KindHTTP, cc.conn, record, flow.Conn{Addr: req.RemoteAddr, TLS: cc.tlsInfo()})
+	if ex == nil {
+		return req, plainResponse(req, http.StatusServiceUnavailable, "onpath: shutting down\n")
+	}
+	ctx.UserData = &requestState{client: cc, ex: ex}
+	ctx.RoundTripper = goproxy.RoundTripperFunc(p.roundTrip)
+	return req, nil
+}
+
+// roundTrip is goproxy's RoundTripper. It never returns an error: under
+// MITM over HTTP/1 goproxy would close the client connection silently,
+// so failures become a 502/504 response naming the cause.
+func (p *Proxy) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (resp *http.Response, err error) {
+	st, _ := ctx.UserData.(*requestState)
+	if st == nil || st.ex == nil {
+		return plainResponse(req, http.StatusBadGateway, "onpath: internal error: request without a flow\n"), nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			p.logger().Error("proxy: panic in round trip", "panic", v, "url", req.URL.String())
+			st.ex.fail(flow.PhaseProxy, fmt.Sprintf("internal error: %v", v))
+			resp, err = st.ex.textResponse(req, http.StatusBadGateway, "onpath: internal error\n"), nil
+		}
+	}()
+	return st.ex.send(req), nil
+}
+
+// plainResponse is a short text answer that belongs to no flow.
+func plainResponse(req *http.Request, status int, text string) *http.Response {
+	return &http.Response{
+		Status:        fmt.Sprintf("%d %s", status, http.StatusText(status)),
+		StatusCode:    status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Content-Length": {fmt.Sprint(len(text))}},
+		ContentLength: int64(len(text)),
+		Body:          &closeHook{Reader: strings.NewReader(text), onClose: func() {}},
+		Request:       req,
+	}
+}
+
+func writeRawError(w net.Conn, status int, text string) {
+	fmt.Fprintf(w, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		status, http.StatusText(status), len(text), text)
+}

@@ -1,0 +1,81 @@
+package proxy
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"onpath/flow"
+)
+
+func TestGetThroughProxy(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct {
+		name      string
+		base      string
+		h2        bool
+		wantProto string
+		wantTLS   bool
+	}{
+		{"http", h.up.HTTP.URL, false, "HTTP/1.1", false},
+		{"https h1", h.up.HTTPS.URL, false, "HTTP/1.1", true},
+		{"https h2", h.up.HTTPS.URL, true, "HTTP/2.0", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := h.client(tt.h2)
+			url := tt.base + "/get?q=" + strings.ReplaceAll(tt.name, " ", "-")
+			resp, err := c.Get(url)
+			if err != nil {
+				t.Fatalf("GET %s: %v", url, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("got status %d, want 200", resp.StatusCode)
+			}
+			if resp.Proto != tt.wantProto {
+				t.Errorf("client saw proto %s, want %s", resp.Proto, tt.wantProto)
+			}
+			f := h.flowFor(url)
+			if f.Kind != flow.KindHTTP || f.Status() != 200 || f.Request.Method != "GET" {
+				t.Errorf("flow: got kind %s status %d method %s, want http 200 GET", f.Kind, f.Status(), f.Request.Method)
+			}
+			if f.Request.Proto != tt.wantProto {
+				t.Errorf("flow request proto: got %s, want %s", f.Request.Proto, tt.wantProto)
+			}
+			if string(f.Response.Body.Data) != string(body) || f.Response.Body.Size != int64(len(body)) {
+				t.Errorf("flow response body: got %d bytes (size %d), want the %d the client got", len(f.Response.Body.Data), f.Response.Body.Size, len(body))
+			}
+			if f.Error != nil {
+				t.Errorf("flow error: got %v, want none", f.Error)
+			}
+			if f.Client.Addr == "" || f.Server.Addr == "" {
+				t.Errorf("flow addrs: got client %q server %q, want both", f.Client.Addr, f.Server.Addr)
+			}
+			if f.Timings.Start.IsZero() || f.Timings.End.IsZero() || f.Timings.FirstByte.IsZero() || f.Timings.RequestSent.IsZero() {
+				t.Errorf("flow timings incomplete: %+v", f.Timings)
+			}
+			if tt.wantTLS {
+				if f.Client.TLS == nil || f.Server.TLS == nil {
+					t.Fatalf("flow TLS: got client %v server %v, want both legs", f.Client.TLS, f.Server.TLS)
+				}
+				if !f.Server.TLS.Verified || len(f.Server.TLS.Chain) == 0 {
+					t.Errorf("upstream TLS: got verified=%v chain=%d, want verified with a chain", f.Server.TLS.Verified, len(f.Server.TLS.Chain))
+				}
+				wantALPN := "" // a Go client without ForceAttemptHTTP2 offers no ALPN
+				if tt.h2 {
+					wantALPN = "h2"
+				}
+				if f.Client.TLS.ALPN != wantALPN {
+					t.Errorf("client ALPN: got %q, want %q", f.Client.TLS.ALPN, wantALPN)
+				}
+				if f.Client.TLS.SNI != "" && f.Client.TLS.SNI != "127.0.0.1" {
+					t.Errorf("client SNI: got %q", f.Client.TLS.SNI)
+				}
+			} else if f.Client.TLS != nil || f.Server.TLS != nil {
+				t.Errorf("plain flow has TLS: client %v server %v", f.Client.TLS, f.Server.TLS)
+			}
+		})
+	}
+}

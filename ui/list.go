@@ -1,0 +1,389 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+
+	"github.com/gdamore/tcell/v2"
+
+	"onpath/flow"
+	"onpath/store/query"
+)
+
+// firstPage is how many of the newest flows are read before the first
+// frame; the older ones load in the background.
+const firstPage = 2000
+
+// mode is what the screen shows.
+type mode uint8
+
+const (
+	modeList mode = iota
+	modeDetail
+)
+
+// uiState is everything the event loop owns.
+type uiState struct {
+	v      *Viewer
+	ctx    context.Context
+	screen tcell.Screen
+	theme  theme
+
+	all       rowList
+	loading   bool // older flows are still loading
+	loadCount int
+	total     int // the store's count when the viewer opened
+
+	filter    *activeFilter
+	filterRun *filterRun
+	filterGen int
+
+	sel    int  // selected row in the current view
+	top    int  // first visible row
+	follow bool // keep the newest row selected as flows arrive
+
+	mode    mode
+	detail  *detailState
+	prompt  *prompt
+	help    bool
+	message string
+	msgRole Role
+}
+
+// activeFilter is an applied filter: the matching ids, ascending.
+type activeFilter struct {
+	text string
+	q    *query.Query
+	ids  []flow.ID
+}
+
+// filterRun is a filter being computed in the background.
+type filterRun struct {
+	gen         int
+	text        string
+	q           *query.Query
+	cancel      context.CancelFunc
+	done, total int
+}
+
+// filterMsg is a filter run's progress or result.
+type filterMsg struct {
+	gen         int
+	done, total int
+	finished    bool
+	ids         []flow.ID
+	err         error
+}
+
+func newUIState(v *Viewer, s tcell.Screen) uiState {
+	return uiState{v: v, screen: s, theme: themeFor(s.Colors(), v.opts.NoColor), follow: true}
+}
+
+// openList reads the newest page and starts loading the rest.
+func (u *uiState) openList() error {
+	src := u.v.opts.Source
+	n, err := src.Len()
+	if err != nil {
+		return fmt.Errorf("ui: count flows: %w", err)
+	}
+	u.total = n
+	last, err := src.LastSummaries(firstPage)
+	if err != nil {
+		return fmt.Errorf("ui: read newest flows: %w", err)
+	}
+	for i := range last {
+		u.all.Upsert(&last[i])
+	}
+	u.sel = max(u.all.Len()-1, 0)
+	if len(last) < n && len(last) > 0 {
+		u.loading = true
+		go u.v.loadOlder(u.ctx, last[0].ID)
+	}
+	return nil
+}
+
+// loadOlder reads every flow before the first page into a separate list
+// and hands it to the event loop.
+func (v *Viewer) loadOlder(ctx context.Context, before flow.ID) {
+	older := &rowList{}
+	count := 0
+	err := v.opts.Source.Summaries(ctx, 0, func(s flow.Summary) bool {
+		if s.ID >= before {
+			return false
+		}
+		older.Upsert(&s)
+		count++
+		if count%50000 == 0 {
+			v.mu.Lock()
+			v.inbox.loadCount = count
+			v.mu.Unlock()
+			v.wake()
+		}
+		return true
+	})
+	v.mu.Lock()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		v.inbox.loadErr = err
+	}
+	v.inbox.loaded = older
+	v.mu.Unlock()
+	v.wake()
+}
+
+// mergeLoaded puts the background-loaded older flows in front.
+func (u *uiState) mergeLoaded(older *rowList) {
+	selID, ok := u.selectedID()
+	u.all.PrependOlder(older)
+	u.loading = false
+	if ok && !u.follow {
+		u.reselect(selID)
+	} else if u.follow {
+		u.sel = max(u.viewLen()-1, 0)
+	}
+}
+
+// applyUpdates adds or refreshes flows reported by Notify.
+func (u *uiState) applyUpdates(updates map[flow.ID]flow.Summary) {
+	selID, hadSel := u.selectedID()
+	ids := make([]flow.ID, 0, len(updates))
+	for id := range updates {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		s := updates[id]
+		u.all.Upsert(&s)
+		if u.filter != nil {
+			u.filter.update(&s, u.v.opts.Source)
+		}
+		if u.detail != nil && u.detail.f.ID == id && u.detail.f.Pending() && !s.Pending {
+			u.detail.reload(u)
+		}
+	}
+	if u.follow {
+		u.sel = max(u.viewLen()-1, 0)
+	} else if hadSel {
+		u.reselect(selID)
+	}
+}
+
+// update adds or removes a live flow from the filter's matches. Filters
+// that need the full record check it once the flow has finished and been
+// recorded.
+func (f *activeFilter) update(s *flow.Summary, src Source) {
+	var match bool
+	if !f.q.NeedsFlow() {
+		match = f.q.MatchSummary(s)
+	} else if !s.Pending {
+		if fl, err := src.Get(s.ID); err == nil {
+			match = f.q.Match(fl)
+		}
+	}
+	i, found := slices.BinarySearch(f.ids, s.ID)
+	switch {
+	case match && !found:
+		f.ids = slices.Insert(f.ids, i, s.ID)
+	case !match && found && (!f.q.NeedsFlow() || !s.Pending):
+		f.ids = slices.Delete(f.ids, i, i+1)
+	}
+}
+
+// viewLen is the number of rows in the current view (filtered or all).
+func (u *uiState) viewLen() int {
+	if u.filter != nil {
+		return len(u.filter.ids)
+	}
+	return u.all.Len()
+}
+
+// viewAt is the summary of row i of the current view.
+func (u *uiState) viewAt(i int) flow.Summary {
+	if u.filter == nil {
+		return u.all.At(i)
+	}
+	id := u.filter.ids[i]
+	if p := u.all.Find(id); p >= 0 {
+		return u.all.At(p)
+	}
+	return flow.Summary{ID: id, URL: "(loading)", Pending: true}
+}
+
+func (u *uiState) viewID(i int) flow.ID {
+	if u.filter == nil {
+		return u.all.ID(i)
+	}
+	return u.filter.ids[i]
+}
+
+func (u *uiState) selectedID() (flow.ID, bool) {
+	if u.sel < 0 || u.sel >= u.viewLen() {
+		return 0, false
+	}
+	return u.viewID(u.sel), true
+}
+
+// reselect moves the selection to id, or to the row that took its place.
+func (u *uiState) reselect(id flow.ID) {
+	n := u.viewLen()
+	i := sort.Search(n, func(i int) bool { return u.viewID(i) >= id })
+	u.sel = min(i, max(n-1, 0))
+}
+
+// listHeight is the number of list rows on screen.
+func (u *uiState) listHeight() int {
+	_, h := u.screen.Size()
+	return max(h-3, 0)
+}
+
+// move changes the selection by delta rows; reaching the end re-enables
+// following new flows.
+func (u *uiState) move(delta int) {
+	n := u.viewLen()
+	if n == 0 {
+		u.sel, u.top = 0, 0
+		return
+	}
+	u.sel = min(max(u.sel+delta, 0), n-1)
+	u.follow = u.sel == n-1
+}
+
+// scrollIntoView adjusts top so the selection is visible.
+func (u *uiState) scrollIntoView() {
+	h := u.listHeight()
+	n := u.viewLen()
+	if u.follow && n > 0 {
+		u.sel = n - 1
+	}
+	if h == 0 {
+		return
+	}
+	if u.sel < u.top {
+		u.top = u.sel
+	}
+	if u.sel >= u.top+h {
+		u.top = u.sel - h + 1
+	}
+	u.top = max(min(u.top, n-h), 0)
+}
+
+// startFilter parses text and, if it is valid, runs it in the background.
+// A bad query leaves the previous filter in place.
+func (u *uiState) startFilter(text string) {
+	q, err := query.Parse(text)
+	if err != nil {
+		u.setError("bad filter: %v (filter unchanged)", err)
+		return
+	}
+	u.cancelFilter()
+	if q.Empty() {
+		selID, ok := u.selectedID()
+		u.filter = nil
+		if ok && !u.follow {
+			u.reselect(selID)
+		}
+		u.setInfo("filter cleared")
+		return
+	}
+	q.Decode = u.v.decode
+	u.filterGen++
+	ctx, cancel := context.WithCancel(u.ctx)
+	run := &filterRun{gen: u.filterGen, text: text, q: q, cancel: cancel, total: u.all.Len()}
+	u.filterRun = run
+	go u.v.runFilter(ctx, run.gen, q)
+}
+
+// runFilter evaluates q over the store, reporting progress.
+func (v *Viewer) runFilter(ctx context.Context, gen int, q *query.Query) {
+	var ids []flow.ID
+	lastReport := 0
+	err := v.opts.Source.Query(ctx, q, func(done, total int) {
+		if done-lastReport < 20000 && done != total {
+			return
+		}
+		lastReport = done
+		v.mu.Lock()
+		v.inbox.filterMsgs = append(v.inbox.filterMsgs, filterMsg{gen: gen, done: done, total: total})
+		v.mu.Unlock()
+		v.wake()
+	}, func(s flow.Summary) bool {
+		ids = append(ids, s.ID)
+		return true
+	})
+	if !slices.IsSorted(ids) {
+		slices.Sort(ids)
+	}
+	ids = slices.Compact(ids)
+	v.mu.Lock()
+	v.inbox.filterMsgs = append(v.inbox.filterMsgs, filterMsg{gen: gen, finished: true, ids: ids, err: err})
+	v.mu.Unlock()
+	v.wake()
+}
+
+// filterMessage applies a filter run's progress or result.
+func (u *uiState) filterMessage(m filterMsg) {
+	run := u.filterRun
+	if run == nil || run.gen != m.gen {
+		return // cancelled or superseded
+	}
+	if !m.finished {
+		run.done, run.total = m.done, m.total
+		return
+	}
+	run.cancel()
+	u.filterRun = nil
+	if m.err != nil {
+		if !errors.Is(m.err, context.Canceled) {
+			u.setError("filter failed: %v", m.err)
+		}
+		return
+	}
+	u.filter = &activeFilter{text: run.text, q: run.q, ids: m.ids}
+	u.follow = true
+	u.sel = max(len(m.ids)-1, 0)
+	u.top = 0
+	u.setInfo(strconv.Itoa(len(m.ids)) + " flows match")
+}
+
+// cancelFilter stops a running filter; the previous one stays.
+func (u *uiState) cancelFilter() bool {
+	if u.filterRun == nil {
+		return false
+	}
+	u.filterRun.cancel()
+	u.filterRun = nil
+	return true
+}
+
+// deleteSelected deletes the selected flow from the store and the lists.
+func (u *uiState) deleteSelected() {
+	id, ok := u.selectedID()
+	if !ok {
+		return
+	}
+	if err := u.v.opts.Source.Delete(id); err != nil {
+		u.setError("delete #%d failed: %v", id, err)
+		return
+	}
+	u.all.Remove(id)
+	if u.filter != nil {
+		if i, found := slices.BinarySearch(u.filter.ids, id); found {
+			u.filter.ids = slices.Delete(u.filter.ids, i, i+1)
+		}
+	}
+	u.sel = min(u.sel, max(u.viewLen()-1, 0))
+	u.setInfo(fmt.Sprintf("deleted flow #%d", id))
+}
+
+func (u *uiState) setError(format string, args ...any) {
+	u.message = fmt.Sprintf(format, args...)
+	u.msgRole = RoleBarError
+}
+
+func (u *uiState) setInfo(msg string) {
+	u.message = msg
+	u.msgRole = RoleBar
+}

@@ -1,0 +1,253 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"onpath/flow"
+	"onpath/flow/content"
+	"onpath/store/query"
+)
+
+// Source is what the viewer reads flows from (the store, or the running
+// proxy's store). Summaries walk in ascending id order.
+type Source interface {
+	Len() (int, error)
+	Summaries(ctx context.Context, after flow.ID, fn func(flow.Summary) bool) error
+	LastSummaries(n int) ([]flow.Summary, error)
+	Get(id flow.ID) (*flow.Flow, error)
+	Delete(ids ...flow.ID) error
+	Query(ctx context.Context, q *query.Query, progress func(done, total int), fn func(flow.Summary) bool) error
+}
+
+// Status is what the status bar shows about the proxy. Zero values (empty
+// strings, nil functions) hide a field, as for `onpath view`.
+type Status struct {
+	Listen        string
+	CAFingerprint string
+	// QueueDepth reports how many flows wait to be written.
+	QueueDepth func() int
+	// RecorderError reports the last recording failure, shown loudly.
+	RecorderError func() error
+}
+
+// Options configure a Viewer.
+type Options struct {
+	Source Source
+	Status Status
+	// Live is true while the proxy runs: q then asks before quitting.
+	Live bool
+	// Now is the clock (cookie lifetimes, certificate validity); nil means time.Now.
+	Now func() time.Time
+	// Location is the time zone of the time column; nil means time.Local.
+	Location *time.Location
+	// Logger receives the viewer's internal errors; nil is silent.
+	Logger *slog.Logger
+	// NoColor forces monochrome (the caller reads NO_COLOR).
+	NoColor bool
+}
+
+// Viewer is the terminal viewer. Create it with New; Notify may be called
+// from any goroutine before, during and after Run.
+type Viewer struct {
+	opts   Options
+	now    func() time.Time
+	loc    *time.Location
+	log    *slog.Logger
+	decode decodeFunc
+
+	// Shared with other goroutines (Notify, the loader, filter runs).
+	mu         sync.Mutex
+	screen     tcell.Screen // nil outside Run
+	inbox      inbox
+	wakePosted atomic.Bool
+
+	// Owned by the event loop.
+	ui uiState
+
+	// started, when set (tests), runs after the screen is initialised
+	// and before the first frame.
+	started func(tcell.Screen)
+}
+
+// inbox collects what other goroutines hand to the event loop; the loop
+// drains it on every event, so a wake-up that could not be posted is
+// never lost.
+type inbox struct {
+	updates    map[flow.ID]flow.Summary
+	loaded     *rowList
+	loadErr    error
+	loadCount  int
+	filterMsgs []filterMsg
+}
+
+// wakeTag is the payload of the one outstanding wake-up event.
+type wakeTag struct{}
+
+// syncTag asks the loop to draw and then close the channel (tests).
+type syncTag chan struct{}
+
+// New creates a viewer. Nothing is read until Run.
+func New(opts Options) *Viewer {
+	v := &Viewer{opts: opts, now: opts.Now, loc: opts.Location, log: opts.Logger, decode: content.Decode}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if v.loc == nil {
+		v.loc = time.Local
+	}
+	if v.log == nil {
+		v.log = slog.New(slog.DiscardHandler)
+	}
+	v.inbox.updates = map[flow.ID]flow.Summary{}
+	return v
+}
+
+// Notify tells the viewer that a flow started (Pending) or finished. It
+// never blocks: updates are coalesced per flow and one wake-up event is
+// posted when none is outstanding.
+func (v *Viewer) Notify(s flow.Summary) {
+	v.mu.Lock()
+	v.inbox.updates[s.ID] = s
+	v.mu.Unlock()
+	v.wake()
+}
+
+// wake posts the wake-up event unless one is outstanding. If the screen's
+// queue is full the flag is released: the queued events will make the loop
+// drain the inbox anyway.
+func (v *Viewer) wake() {
+	if !v.wakePosted.CompareAndSwap(false, true) {
+		return
+	}
+	v.mu.Lock()
+	s := v.screen
+	v.mu.Unlock()
+	if s == nil || s.PostEvent(tcell.NewEventInterrupt(wakeTag{})) != nil {
+		v.wakePosted.Store(false)
+	}
+}
+
+// Run shows the viewer on screen until the user quits or ctx is done. It
+// initialises the screen and finalises it before returning.
+func (v *Viewer) Run(ctx context.Context, screen tcell.Screen) error {
+	if v.opts.Source == nil {
+		return fmt.Errorf("ui: no flow source")
+	}
+	if err := screen.Init(); err != nil {
+		return fmt.Errorf("ui: init terminal: %w", err)
+	}
+	defer screen.Fini()
+	screen.EnableMouse()
+	if v.started != nil {
+		v.started(screen)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	v.ui = newUIState(v, screen)
+	v.ui.ctx = ctx
+	if err := v.ui.openList(); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.screen = screen
+	v.mu.Unlock()
+	defer func() {
+		v.mu.Lock()
+		v.screen = nil
+		v.mu.Unlock()
+		v.ui.cancelFilter()
+	}()
+
+	events := make(chan tcell.Event, 64)
+	quit := make(chan struct{})
+	go screen.ChannelEvents(events, quit)
+	defer close(quit)
+
+	v.drain()
+	v.ui.draw()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				return nil
+			}
+			if v.handle(ev) {
+				return nil
+			}
+			// Handle everything already queued before drawing once.
+			for more := true; more; {
+				select {
+				case ev, ok := <-events:
+					if !ok {
+						return nil
+					}
+					if v.handle(ev) {
+						return nil
+					}
+				default:
+					more = false
+				}
+			}
+			v.ui.draw()
+		}
+	}
+}
+
+// handle processes one event and reports whether the viewer should quit.
+func (v *Viewer) handle(ev tcell.Event) bool {
+	quit := false
+	switch e := ev.(type) {
+	case *tcell.EventInterrupt:
+		switch d := e.Data().(type) {
+		case wakeTag:
+			v.wakePosted.Store(false)
+		case syncTag:
+			v.drain()
+			v.ui.draw()
+			close(d)
+			return false
+		}
+	case *tcell.EventResize:
+		v.ui.screen.Sync()
+	case *tcell.EventKey:
+		quit = v.ui.key(e)
+	case *tcell.EventMouse:
+		v.ui.mouse(e)
+	}
+	v.drain()
+	return quit
+}
+
+// drain applies everything other goroutines left in the inbox.
+func (v *Viewer) drain() {
+	v.mu.Lock()
+	in := v.inbox
+	v.inbox = inbox{updates: in.updates, loadCount: in.loadCount}
+	if len(in.updates) > 0 {
+		v.inbox.updates = map[flow.ID]flow.Summary{}
+	}
+	v.mu.Unlock()
+	u := &v.ui
+	if in.loaded != nil {
+		u.mergeLoaded(in.loaded)
+	}
+	if in.loadErr != nil {
+		u.setError("loading flows failed: %v", in.loadErr)
+	}
+	u.loadCount = in.loadCount
+	for _, m := range in.filterMsgs {
+		u.filterMessage(m)
+	}
+	if len(in.updates) > 0 {
+		u.applyUpdates(in.updates)
+	}
+}

@@ -88,6 +88,11 @@ func (s *Store) PutBatch(fs []*flow.Flow) error {
 				return err
 			}
 		}
+		if s.opts.beforeCommit != nil {
+			if err := s.opts.beforeCommit(len(fs)); err != nil {
+				return err
+			}
+		}
 		return w.finish()
 	})
 	if err != nil {

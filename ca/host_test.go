@@ -1,6 +1,7 @@
 package ca
 
 import (
+	"crypto/x509"
 	"errors"
 	"strings"
 	"testing"
@@ -59,4 +60,34 @@ func TestNormaliseHostRejects(t *testing.T) {
 			t.Errorf("normaliseHost(%q) = %q, %v; want ErrInvalidHost", in, got.name, err)
 		}
 	}
+}
+
+// FuzzNormaliseHost checks that a normalised host is a fixed point and that
+// every host accepted can be minted into a certificate that verifies for it.
+func FuzzNormaliseHost(f *testing.F) {
+	for _, seed := range []string{"example.com", "EXAMPLE.com.", "[::1]:443", "127.0.0.1", "a_b.internal", "fe80::1%lo", "x:y:z", "[]", "::ffff:1.2.3.4"} {
+		f.Add(seed)
+	}
+	c, _ := createTestCA(f, Options{})
+	leaves := newTestLeaves(f, c, 64)
+	f.Fuzz(func(t *testing.T, in string) {
+		h, err := normaliseHost(in)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidHost) {
+				t.Fatalf("normaliseHost(%q): error %v does not wrap ErrInvalidHost", in, err)
+			}
+			return
+		}
+		again, err := normaliseHost(h.name)
+		if err != nil || again != h {
+			t.Fatalf("normaliseHost(%q) = %+v, but normalising %q again gives %+v, %v", in, h, h.name, again, err)
+		}
+		cert, err := leaves.Get(in)
+		if err != nil {
+			t.Fatalf("Get(%q): %v", in, err)
+		}
+		if _, err := cert.Leaf.Verify(x509.VerifyOptions{DNSName: h.name, Roots: caPool(c), CurrentTime: t0}); err != nil {
+			t.Fatalf("leaf for %q does not verify as %q: %v", in, h.name, err)
+		}
+	})
 }

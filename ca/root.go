@@ -29,8 +29,12 @@ const (
 	KeyRSA   KeyType = "rsa"   // RSA-2048, for old clients without ECDSA
 )
 
-// rootValidity is how long a new CA certificate is valid.
-const rootValidityYears = 10
+const (
+	// rootValidityYears is how long a new CA certificate is valid.
+	rootValidityYears = 10
+	// expiryWarning: Load warns when the CA has less than this left.
+	expiryWarning = 30 * 24 * time.Hour
+)
 
 // Options tune Create, Load and LoadOrCreate. The zero value is ready to use.
 type Options struct {
@@ -192,6 +196,10 @@ func Load(dir string, opts Options) (*CA, error) {
 		return nil, fmt.Errorf("ca: %s is not valid before %s (is the clock right?): %w", certPath, cert.NotBefore.UTC().Format(time.RFC3339), ErrExpired)
 	}
 
+	if left := cert.NotAfter.Sub(now); left < expiryWarning {
+		log.Warn("CA certificate expires soon; create a new CA and trust it before then",
+			"cert", certPath, "not_after", cert.NotAfter, "days_left", int(left.Hours()/24))
+	}
 	warnIfShared(log, dir)
 	if info, err := os.Stat(keyPath); err == nil && info.Mode().Perm()&0o077 != 0 {
 		log.Warn("CA key file is readable by other users", "path", keyPath, "mode", info.Mode().Perm().String())

@@ -271,16 +271,19 @@ func TestDefaultSubjectNamesUserAndHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	subject := defaultSubject()
 	host, err := os.Hostname()
-	if err != nil {
-		t.Skipf("no host name: %v", err)
+	if err != nil || host == "" {
+		host = "unknown"
 	}
-	ou := c.Cert().Subject.OrganizationalUnit
-	if len(ou) != 1 || !strings.Contains(ou[0], "@") || !strings.HasSuffix(ou[0], truncateRunes(host, 64-strings.Index(ou[0], "@")-1)) {
-		t.Errorf("OU = %q, want user@%s", ou, host)
+	if !strings.HasSuffix(subject, "@"+host) || strings.HasPrefix(subject, "@") {
+		t.Errorf("defaultSubject() = %q, want user@%s", subject, host)
 	}
-	if got := c.Cert().Subject.CommonName; got != truncateRunes("onpath CA "+ou[0], 64) {
-		t.Errorf("CN = %q, want onpath CA %s", got, ou[0])
+	if got, want := c.Cert().Subject.OrganizationalUnit, []string{truncateRunes(subject, 64)}; !slices.Equal(got, want) {
+		t.Errorf("OU = %q, want %q", got, want)
+	}
+	if got, want := c.Cert().Subject.CommonName, truncateRunes("onpath CA "+subject, 64); got != want {
+		t.Errorf("CN = %q, want %q", got, want)
 	}
 }
 
@@ -734,6 +737,16 @@ func TestWarnsAboutSharedKeyAndDirectory(t *testing.T) {
 		if !strings.Contains(logged.String(), want) {
 			t.Errorf("log %q lacks %q", logged.String(), want)
 		}
+	}
+
+	// A CA in its last month says so.
+	logged.Reset()
+	ca, err := Load(dir, Options{Now: fixedNow(t0.AddDate(10, 0, -20)), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logged.String(), "CA certificate expires soon") {
+		t.Errorf("log %q lacks the expiry warning for %v", logged.String(), ca.Cert().NotAfter)
 	}
 
 	// A private setup logs no warning.

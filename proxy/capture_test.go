@@ -1,0 +1,279 @@
+package proxy
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"crypto/tls"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/andybalholm/brotli"
+	"github.com/mccutchen/go-httpbin/v2/httpbin"
+
+	"onpath/flow"
+	"onpath/internal/testupstream"
+)
+
+func TestPostOneMiBIsCapturedExactly(t *testing.T) {
+	h := newHarness(t)
+	payload := make([]byte, 1<<20)
+	rand.Read(payload)
+	for _, h2 := range []bool{false, true} {
+		t.Run("h2="+strconv.FormatBool(h2), func(t *testing.T) {
+			url := h.up.HTTPS.URL + "/anything?h2=" + strconv.FormatBool(h2)
+			resp, err := h.client(h2).Post(url, "application/octet-stream", bytes.NewReader(payload))
+			if err != nil {
+				t.Fatalf("POST: %v", err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("got status %d, want 200", resp.StatusCode)
+			}
+			f := h.flowFor(url)
+			if !bytes.Equal(f.Request.Body.Data, payload) || f.Request.Body.Size != int64(len(payload)) || f.Request.Body.Truncated {
+				t.Errorf("request body: got %d bytes size %d truncated %v, want the exact %d bytes",
+					len(f.Request.Body.Data), f.Request.Body.Size, f.Request.Body.Truncated, len(payload))
+			}
+			if got := f.Request.Header.Get("Content-Type"); got != "application/octet-stream" {
+				t.Errorf("request Content-Type: got %q", got)
+			}
+		})
+	}
+}
+
+func TestCookiesSetRecordsRedirectAndSetCookie(t *testing.T) {
+	h := newHarness(t)
+	url := h.up.HTTPS.URL + "/cookies/set?name=jordan"
+	resp, err := h.client(false).Get(url)
+	if err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("client got %d, want 302", resp.StatusCode)
+	}
+	f := h.flowFor(url)
+	if f.Status() != http.StatusFound {
+		t.Errorf("flow status: got %d, want 302", f.Status())
+	}
+	cookies := f.Response.Header.Values("Set-Cookie")
+	if len(cookies) != 1 || !strings.HasPrefix(cookies[0], "name=jordan") {
+		t.Errorf("flow Set-Cookie: got %q, want name=jordan...", cookies)
+	}
+	if loc := f.Response.Header.Get("Location"); loc == "" {
+		t.Errorf("flow Location: missing")
+	}
+}
+
+// TestCompressedBodiesPassUnchanged: what the client receives is byte for
+// byte what the server sent, Content-Encoding and Content-Length included.
+// go-httpbin answers /brotli with 501, so a small handler serves a fixed
+// brotli body next to it.
+func TestCompressedBodiesPassUnchanged(t *testing.T) {
+	var brBody bytes.Buffer
+	bw := brotli.NewWriter(&brBody)
+	io.WriteString(bw, `{"brotli": true, "who": "onpath-test"}`)
+	bw.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/", testupstreamHandler())
+	mux.HandleFunc("/brotli", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "br")
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(brBody.Len()))
+		w.Write(brBody.Bytes())
+	})
+	upstream := testupstream.StartTLS(t, mux)
+	h := newHarness(t)
+	direct := &http.Client{Transport: &http.Transport{
+		TLSClientConfig:    &tls.Config{RootCAs: h.up.Roots},
+		DisableCompression: true,
+	}}
+	for _, tt := range []struct {
+		path, encoding string
+		decode         func(io.Reader) (io.Reader, error)
+	}{
+		{"/gzip", "gzip", func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) }},
+		{"/brotli", "br", func(r io.Reader) (io.Reader, error) { return brotli.NewReader(r), nil }},
+	} {
+		t.Run(tt.encoding, func(t *testing.T) {
+			fetch := func(c *http.Client) (*http.Response, []byte) {
+				req, _ := http.NewRequest("GET", upstream.URL+tt.path, nil)
+				req.Header.Set("User-Agent", "onpath-test")
+				req.Header.Set("Accept-Encoding", tt.encoding)
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Fatalf("GET %s: %v", tt.path, err)
+				}
+				defer resp.Body.Close()
+				b, err := io.ReadAll(resp.Body)
+				if err != nil {
+					t.Fatalf("read %s: %v", tt.path, err)
+				}
+				return resp, b
+			}
+			wantResp, want := fetch(direct)
+			gotResp, got := fetch(h.client(false))
+			if !bytes.Equal(got, want) {
+				t.Errorf("body through the proxy differs from the direct fetch: got %d bytes, want %d", len(got), len(want))
+			}
+			if ce := gotResp.Header.Get("Content-Encoding"); ce != tt.encoding {
+				t.Errorf("Content-Encoding: got %q, want %q", ce, tt.encoding)
+			}
+			if gotResp.ContentLength != wantResp.ContentLength || gotResp.ContentLength != int64(len(got)) {
+				t.Errorf("Content-Length: got %d, want %d as sent directly", gotResp.ContentLength, wantResp.ContentLength)
+			}
+			dec, err := tt.decode(bytes.NewReader(got))
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if plain, err := io.ReadAll(dec); err != nil || !bytes.Contains(plain, []byte(`"onpath-test"`)) {
+				t.Errorf("decoded body: got %q, %v; want JSON naming onpath-test", plain, err)
+			}
+			f := h.flowFor(upstream.URL + tt.path)
+			if !bytes.Equal(f.Response.Body.Data, got) {
+				t.Errorf("flow body is not the raw wire bytes (%d vs %d)", len(f.Response.Body.Data), len(got))
+			}
+		})
+	}
+}
+
+func testupstreamHandler() http.Handler { return httpbin.New() }
+
+// TestStreamingReachesClientBeforeUpstreamFinishes proves the proxy does
+// not buffer: the upstream holds the rest of its body until the client
+// reports that it has read the first chunk.
+func TestStreamingReachesClientBeforeUpstreamFinishes(t *testing.T) {
+	type released struct{ byClient bool }
+	sawFirst := make(chan struct{}, 1)
+	outcome := make(chan released, 1)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "first chunk\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-sawFirst:
+			outcome <- released{true}
+		case <-time.After(10 * time.Second):
+			outcome <- released{false}
+		}
+		io.WriteString(w, "second chunk\n")
+	})
+	plain := httptest.NewServer(handler)
+	t.Cleanup(plain.Close)
+	secure := testupstream.StartTLS(t, handler)
+	h := newHarness(t)
+
+	for _, tt := range []struct {
+		name string
+		url  string
+		h2   bool
+	}{
+		{"http", plain.URL + "/s", false},
+		{"https h1", secure.URL + "/s1", false},
+		{"https h2", secure.URL + "/s2", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := h.client(tt.h2).Get(tt.url)
+			if err != nil {
+				t.Fatalf("GET: %v", err)
+			}
+			defer resp.Body.Close()
+			buf := make([]byte, len("first chunk\n"))
+			if _, err := io.ReadFull(resp.Body, buf); err != nil {
+				t.Fatalf("reading the first chunk: %v", err)
+			}
+			sawFirst <- struct{}{}
+			if o := <-outcome; !o.byClient {
+				t.Fatalf("the upstream timed out waiting: the first chunk was buffered by the proxy")
+			}
+			rest, _ := io.ReadAll(resp.Body)
+			if string(rest) != "second chunk\n" {
+				t.Errorf("rest: got %q", rest)
+			}
+			f := h.flowFor(tt.url)
+			if string(f.Response.Body.Data) != "first chunk\nsecond chunk\n" || f.Error != nil {
+				t.Errorf("flow: got body %q error %v", f.Response.Body.Data, f.Error)
+			}
+		})
+	}
+}
+
+func TestHTTPBinStreamAndDrip(t *testing.T) {
+	h := newHarness(t)
+	for _, path := range []string{"/stream/20", "/drip?duration=0.2&numbytes=10&delay=0"} {
+		for _, h2 := range []bool{false, true} {
+			url := h.up.HTTPS.URL + path
+			resp, err := h.client(h2).Get(url)
+			if err != nil {
+				t.Fatalf("GET %s: %v", path, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			f := h.flowFor(url)
+			if f.Error != nil || !bytes.Equal(f.Response.Body.Data, body) {
+				t.Errorf("%s h2=%v: flow error %v, captured %d bytes, client got %d", path, h2, f.Error, len(f.Response.Body.Data), len(body))
+			}
+			if path == "/stream/20" && bytes.Count(body, []byte("\n")) != 20 {
+				t.Errorf("%s: got %d lines, want 20", path, bytes.Count(body, []byte("\n")))
+			}
+		}
+	}
+}
+
+func TestStatus500IsRecordedNotAnError(t *testing.T) {
+	h := newHarness(t)
+	url := h.up.HTTP.URL + "/status/500"
+	resp, err := h.client(false).Get(url)
+	if err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 500 {
+		t.Errorf("client got %d, want 500", resp.StatusCode)
+	}
+	f := h.flowFor(url)
+	if f.Status() != 500 || f.Error != nil {
+		t.Errorf("flow: got status %d error %v, want 500 and no error", f.Status(), f.Error)
+	}
+}
+
+func TestBodyLimitTruncatesCaptureNotTraffic(t *testing.T) {
+	h := newHarness(t, func(p *Proxy) { p.BodyLimit = 1000 })
+	payload := bytes.Repeat([]byte("x"), 3000)
+	for _, base := range []string{h.up.HTTP.URL, h.up.HTTPS.URL} {
+		url := base + "/bytes/5000"
+		resp, err := h.client(false).Get(url)
+		if err != nil {
+			t.Fatalf("GET: %v", err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if len(body) != 5000 {
+			t.Errorf("%s: client got %d bytes, want all 5000", url, len(body))
+		}
+		f := h.flowFor(url)
+		want := flow.Body{Size: 5000, Truncated: true}
+		if got := f.Response.Body; got.Size != want.Size || !got.Truncated || !bytes.Equal(got.Data, body[:1000]) {
+			t.Errorf("%s: response body: got size %d truncated %v data %d bytes, want the first 1000 of 5000", url, got.Size, got.Truncated, len(got.Data))
+		}
+
+		url = base + "/anything"
+		resp, err = h.client(false).Post(url, "text/plain", bytes.NewReader(payload))
+		if err != nil {
+			t.Fatalf("POST: %v", err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		f = h.flowFor(url)
+		if got := f.Request.Body; got.Size != 3000 || !got.Truncated || len(got.Data) != 1000 {
+			t.Errorf("%s: request body: got size %d truncated %v data %d, want 1000 of 3000", url, got.Size, got.Truncated, len(got.Data))
+		}
+	}
+}

@@ -59,5 +59,18 @@ func lifetime(c *audit.SetCookie) string {
 
 // exposureOf turns audit's on-path view into the On the path tab's model.
 func exposureOf(f *flow.Flow) exposure {
-	return exposure{}
+	view := audit.Exposure(f)
+	e := exposure{Active: view.Active}
+	items := func(in []audit.Item) []exposureItem {
+		out := make([]exposureItem, len(in))
+		for i, it := range in {
+			out[i] = exposureItem{Label: it.Label, Value: it.Value, Sensitive: it.Sensitive, Why: it.Why}
+		}
+		return out
+	}
+	for _, leg := range view.Legs {
+		e.Legs = append(e.Legs, exposureLeg{Name: leg.Name, Encrypted: leg.Encrypted, TLSVersion: leg.TLSVersion,
+			Visible: items(leg.Visible), Hidden: items(leg.Hidden), Notes: leg.Notes})
+	}
+	return e
 }

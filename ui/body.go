@@ -222,10 +222,10 @@ func (v *bodyView) Line(n, xoff, width int) Line {
 	}
 	start := v.offsets[n]
 	end := len(v.data)
-	if n+1 < len(v.offsets) {
-		end = v.offsets[n+1]
+	if i := bytes.IndexByte(v.data[start:], '\n'); i >= 0 {
+		end = start + i
 	}
-	raw := bytes.TrimRight(v.data[start:end], "\r\n")
+	raw := bytes.TrimSuffix(v.data[start:end], []byte("\r"))
 	// Skip xoff runes and keep a little more than width, so a line of
 	// megabytes costs no more than a short one.
 	for i := 0; i < xoff && len(raw) > 0; i++ {

@@ -108,13 +108,13 @@ func cookieLines(entries []cookieEntry, width int) []Line {
 		return []Line{styled("No cookies in this flow.", RoleDim)}
 	}
 	const nameW, valueW, domainW, pathW, lifeW = 18, 16, 18, 10, 22
-	hdr := fit("", 4) + fit("NAME", nameW) + " " + fit("VALUE", valueW) + " " + fit("DOMAIN", domainW) + " " + fit("PATH", pathW) + " " + fit("EXPIRES/MAX-AGE", lifeW)
+	hdr := fit("", 5) + fit("NAME", nameW) + " " + fit("VALUE", valueW) + " " + fit("DOMAIN", domainW) + " " + fit("PATH", pathW) + " " + fit("EXPIRES/MAX-AGE", lifeW)
 	lines := []Line{styled(hdr, RoleHeader)}
 	for i := range entries {
 		c := &entries[i]
-		dir := "set "
+		dir := "set  "
 		if c.Sent {
-			dir = "sent"
+			dir = "sent "
 		}
 		nameRole := RoleNormal
 		if c.Session != "" {

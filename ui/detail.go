@@ -134,7 +134,7 @@ func responsePane(f *flow.Flow, decode decodeFunc) pane {
 
 // bodyHeading separates headers from the body and says how it is shown.
 func bodyHeading(v *bodyView, b flow.Body) []Line {
-	desc := fmt.Sprintf("── body: %s, %s", formatSize(b.Size), v.kind)
+	desc := fmt.Sprintf("── body: %d bytes, %s", b.Size, v.kind)
 	for _, n := range v.notes {
 		desc += "; " + n
 	}

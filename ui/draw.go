@@ -106,9 +106,6 @@ func (u *uiState) statusLine(w int) Line {
 	case u.filter != nil:
 		l = append(l, Span{Text: fmt.Sprintf(" │ filter: %s → %s", printable(u.filter.text), groupDigits(len(u.filter.ids))), Role: RoleBar})
 	}
-	if u.message != "" && u.msgRole == RoleBarError {
-		l = append(l, Span{Text: " │ ", Role: RoleBar}, Span{Text: " " + printable(u.message) + " ", Role: RoleBarError})
-	}
 	if st.QueueDepth != nil {
 		l = append(l, Span{Text: " │ queue " + strconv.Itoa(st.QueueDepth()), Role: RoleBar})
 	}
@@ -133,8 +130,10 @@ func (u *uiState) bottomLine() (Line, Role) {
 	if p := u.prompt; p != nil {
 		return Line{{Text: p.label, Role: RoleTitle}, {Text: string(p.input)}, {Text: "█", Role: RoleDim}}, RoleNormal
 	}
-	if u.message != "" && u.msgRole != RoleBarError {
-		return styled(" "+printable(u.message), RoleBar), RoleBar
+	if u.message != "" {
+		// Errors (a bad filter, a failed delete) fill the bottom bar, loud
+		// and at full width, so the whole explanation is readable.
+		return styled(" "+printable(u.message), u.msgRole), u.msgRole
 	}
 	if u.mode == modeDetail {
 		hint := " Tab/1-6 tabs  ↑↓ PgUp/PgDn scroll  / search  n/N next/prev  Esc back  ? help"

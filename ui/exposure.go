@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -135,7 +136,7 @@ func wireLines(f *flow.Flow) []Line {
 	lines = append(lines, text(""))
 	lines = append(lines, wireBody(f.Request.Header.Get("Content-Type"), f.Request.Body)...)
 	if f.Response != nil {
-		lines = append(lines, text(""), text(fmt.Sprintf("%s %d", printable(f.Response.Proto), f.Response.Status)))
+		lines = append(lines, text(""), text(fmt.Sprintf("%s %d %s", printable(f.Response.Proto), f.Response.Status, http.StatusText(f.Response.Status))))
 		lines = append(lines, headerLines(f.Response.Header)...)
 		lines = append(lines, text(""))
 		lines = append(lines, wireBody(f.Response.Header.Get("Content-Type"), f.Response.Body)...)

@@ -155,3 +155,30 @@ func golden(t *testing.T, name, got string) string {
 	}
 	return got
 }
+
+// roleOf is the style of the last cell where sub starts on screen.
+func (hs *harness) roleOf(sub string) tcell.Style {
+	hs.t.Helper()
+	hs.sync()
+	cells, w, h := hs.screen.GetContents()
+	var found tcell.Style
+	ok := false
+	for y := range h {
+		var line []rune
+		for x := range w {
+			r := ' '
+			if c := cells[y*w+x]; len(c.Runes) > 0 {
+				r = c.Runes[0]
+			}
+			line = append(line, r)
+		}
+		if i := strings.Index(string(line), sub); i >= 0 {
+			x := len([]rune(string(line)[:i]))
+			found, ok = cells[y*w+x].Style, true
+		}
+	}
+	if !ok {
+		hs.t.Fatalf("%q not on screen", sub)
+	}
+	return found
+}

@@ -1,0 +1,110 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"onpath/flow"
+)
+
+func TestNotifyWhileListOpen(t *testing.T) {
+	fs := mixedFlows(t)[:3]
+	st := openStore(t, fs)
+	opts := defaultOptions(st)
+	opts.Live = true
+	hs := start(t, opts, 100, 12)
+	start := testNow.Add(-30 * time.Minute)
+	pending := flow.Summary{ID: 4, Kind: flow.KindHTTP, Start: start, Method: "POST", URL: "https://api.example.com/upload", Pending: true}
+	hs.v.Notify(pending)
+	txt := hs.waitText("/upload")
+	if !strings.Contains(txt, "POST    ...") {
+		t.Errorf("pending flow not shown as pending:\n%s", txt)
+	}
+	done := pending
+	done.Pending, done.Status, done.Duration, done.ResponseSize = false, 201, 250*time.Millisecond, 2048
+	hs.v.Notify(done)
+	txt = hs.waitText("201")
+	golden(t, "live_notify", txt)
+	if !strings.Contains(txt, "4 flows") {
+		t.Errorf("flow count not updated:\n%s", txt)
+	}
+}
+
+// Flows arriving from many goroutines while keys are pressed: none lost,
+// the list follows the bottom, and Notify never blocks.
+func TestNotifyConcurrentNoLostWakeups(t *testing.T) {
+	st := openStore(t, nil)
+	opts := defaultOptions(st)
+	opts.Live = true
+	hs := start(t, opts, 100, 12)
+	const writers, each = 8, 250
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				id := flow.ID(w*each + i + 1)
+				s := flow.Summary{ID: id, Kind: flow.KindHTTP, Method: "GET", URL: fmt.Sprintf("https://h%d.example/p%d", w, i), Pending: true}
+				hs.v.Notify(s)
+				s.Pending, s.Status = false, 200
+				hs.v.Notify(s)
+			}
+		}()
+	}
+	for range 20 {
+		hs.key(tcell.KeyUp)
+		hs.key(tcell.KeyDown)
+	}
+	wg.Wait()
+	hs.key(tcell.KeyEnd)
+	txt := hs.waitText(fmt.Sprintf("%s flows", groupDigits(writers*each)))
+	if !strings.Contains(txt, fmt.Sprintf("%d          GET     200", writers*each)) {
+		t.Errorf("the newest flow is not the last row:\n%s", txt)
+	}
+	if strings.Contains(txt, "...") {
+		t.Errorf("a finished flow is still pending:\n%s", txt)
+	}
+}
+
+func TestNotifyDoesNotBlockWithoutRun(t *testing.T) {
+	v := New(Options{})
+	done := make(chan struct{})
+	go func() {
+		for i := range 100000 {
+			v.Notify(flow.Summary{ID: flow.ID(i + 1)})
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Notify blocked")
+	}
+}
+
+func TestQuitAsksWhileLive(t *testing.T) {
+	st := openStore(t, mixedFlows(t)[:2])
+	opts := defaultOptions(st)
+	opts.Live = true
+	hs := start(t, opts, 80, 10)
+	hs.runes("q")
+	hs.waitText("Quit onpath and stop the proxy? (y/n)")
+	hs.runes("n")
+	hs.waitFor("prompt gone", func(s string) bool { return !strings.Contains(s, "Quit onpath") })
+	hs.runes("qy")
+	select {
+	case err := <-hs.done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		hs.done <- nil // for the cleanup
+	case <-time.After(10 * time.Second):
+		t.Fatal("q y did not quit")
+	}
+}

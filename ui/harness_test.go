@@ -61,9 +61,12 @@ func start(t *testing.T, opts Options, w, h int) *harness {
 
 // sync waits until the viewer has handled every event injected so far
 // and drawn the result.
-func (hs *harness) sync() {
+func (hs *harness) sync() { hs.syncDo(nil) }
+
+// syncDo is sync, running fn on the viewer's goroutine after the draw.
+func (hs *harness) syncDo(fn func()) {
 	hs.t.Helper()
-	ch := make(syncTag)
+	ch := syncTag{fn: fn, done: make(chan struct{})}
 	deadline := time.Now().Add(10 * time.Second)
 	for hs.screen.PostEvent(tcell.NewEventInterrupt(ch)) != nil {
 		if time.Now().After(deadline) {
@@ -72,7 +75,7 @@ func (hs *harness) sync() {
 		time.Sleep(time.Millisecond) // the queue is full: let the loop drain it
 	}
 	select {
-	case <-ch:
+	case <-ch.done:
 	case <-time.After(10 * time.Second):
 		hs.t.Fatal("viewer did not process the sync event")
 	}
@@ -91,8 +94,11 @@ func (hs *harness) runes(s string) {
 
 // text is the screen as lines with trailing blanks removed.
 func (hs *harness) text() string {
-	hs.sync()
-	cells, w, h := hs.screen.GetContents()
+	var (
+		cells []tcell.SimCell
+		w, h  int
+	)
+	hs.syncDo(func() { cells, w, h = snapshot(hs.screen) })
 	var b strings.Builder
 	for y := range h {
 		var line strings.Builder
@@ -159,8 +165,11 @@ func golden(t *testing.T, name, got string) string {
 // roleOf is the style of the last cell where sub starts on screen.
 func (hs *harness) roleOf(sub string) tcell.Style {
 	hs.t.Helper()
-	hs.sync()
-	cells, w, h := hs.screen.GetContents()
+	var (
+		cells []tcell.SimCell
+		w, h  int
+	)
+	hs.syncDo(func() { cells, w, h = snapshot(hs.screen) })
 	var found tcell.Style
 	ok := false
 	for y := range h {
@@ -181,4 +190,14 @@ func (hs *harness) roleOf(sub string) tcell.Style {
 		hs.t.Fatalf("%q not on screen", sub)
 	}
 	return found
+}
+
+// snapshot copies the screen's cells; call it on the viewer's goroutine.
+func snapshot(s tcell.SimulationScreen) ([]tcell.SimCell, int, int) {
+	cells, w, h := s.GetContents()
+	out := make([]tcell.SimCell, len(cells))
+	for i, c := range cells {
+		out[i] = tcell.SimCell{Style: c.Style, Runes: append([]rune(nil), c.Runes...)}
+	}
+	return out, w, h
 }

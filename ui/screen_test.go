@@ -32,7 +32,7 @@ func TestTinyScreen(t *testing.T) {
 	}
 	hs.key(tcell.KeyEsc)
 	for _, size := range [][2]int{{1, 1}, {0, 0}, {5, 2}, {200, 3}, {80, 24}} {
-		hs.screen.SetSize(size[0], size[1])
+		hs.syncDo(func() { hs.screen.SetSize(size[0], size[1]) })
 		hs.screen.PostEvent(tcell.NewEventResize(size[0], size[1]))
 		hs.key(tcell.KeyDown)
 		hs.runes("/")
@@ -62,8 +62,8 @@ func TestMonochrome(t *testing.T) {
 		opts := defaultOptions(st)
 		opts.NoColor = noColor
 		hs := start(t, opts, 100, 14)
-		hs.sync()
-		cells, _, _ := hs.screen.GetContents()
+		var cells []tcell.SimCell
+		hs.syncDo(func() { cells, _, _ = snapshot(hs.screen) })
 		colored := 0
 		for _, c := range cells {
 			fg, bg, _ := c.Style.Decompose()

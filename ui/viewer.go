@@ -90,8 +90,12 @@ type inbox struct {
 // wakeTag is the payload of the one outstanding wake-up event.
 type wakeTag struct{}
 
-// syncTag asks the loop to draw and then close the channel (tests).
-type syncTag chan struct{}
+// syncTag asks the loop to draw, run fn (if set) on the loop goroutine,
+// and close done (tests read the screen this way, race-free).
+type syncTag struct {
+	fn   func()
+	done chan struct{}
+}
 
 // New creates a viewer. Nothing is read until Run.
 func New(opts Options) *Viewer {
@@ -213,7 +217,10 @@ func (v *Viewer) handle(ev tcell.Event) bool {
 		case syncTag:
 			v.drain()
 			v.ui.draw()
-			close(d)
+			if d.fn != nil {
+				d.fn()
+			}
+			close(d.done)
 			return false
 		}
 	case *tcell.EventResize:

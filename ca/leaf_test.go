@@ -11,6 +11,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -403,4 +404,24 @@ func BenchmarkLeafCached(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(time.Since(start).Nanoseconds())/float64(n)/1000, "µs/op")
+}
+
+// BenchmarkLeafMintParallel measures minting throughput with every core
+// minting distinct hosts, as a browser opening many sites at once does.
+func BenchmarkLeafMintParallel(b *testing.B) {
+	c, _ := createTestCA(b, Options{})
+	leaves := newTestLeaves(b, c, 1<<16)
+	var next atomic.Int64
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := leaves.Get(fmt.Sprintf("p%d.example", next.Add(1))); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	if n := leaves.Minted(); n > 0 {
+		b.ReportMetric(float64(n)/time.Since(start).Seconds(), "leaves/s")
+	}
 }

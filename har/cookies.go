@@ -31,9 +31,13 @@ func responseCookies(h http.Header, received time.Time) cookieList {
 	for _, line := range h.Values("Set-Cookie") {
 		c, err := http.ParseSetCookie(line)
 		if err != nil {
-			// Keep what a browser would show as name and value anyway.
+			// Keep what a browser would show anyway; a pair without "="
+			// is a value with an empty name (RFC 6265bis section 5.6).
 			first, _, _ := strings.Cut(line, ";")
-			name, value, _ := strings.Cut(first, "=")
+			name, value, found := strings.Cut(first, "=")
+			if !found {
+				name, value = "", first
+			}
 			list = append(list, cookie{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
 			continue
 		}

@@ -1,0 +1,85 @@
+package har
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// validatorScript checks a HAR on stdin with the npm package har-validator
+// (HAR 1.2 JSON schema), loaded from $HAR_NODE_MODULES.
+const validatorScript = `
+const path = require('path');
+const validator = require(path.join(process.env.HAR_NODE_MODULES, 'har-validator'));
+const har = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+validator.har(har).then(
+  () => console.log('valid'),
+  (e) => { console.error(JSON.stringify(e.errors || e.message, null, 1)); process.exit(1); });
+`
+
+// nodeModules finds the folder holding har-validator: $ONPATH_NODE_MODULES,
+// else .cache/node/node_modules under the module root.
+func nodeModules(t *testing.T) string {
+	t.Helper()
+	if dir := os.Getenv("ONPATH_NODE_MODULES"); dir != "" {
+		return dir
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, ".cache", "node", "node_modules")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+}
+
+func TestExportPassesHARValidator(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed: the HAR schema check with har-validator is skipped")
+	}
+	modules := nodeModules(t)
+	if _, err := os.Stat(filepath.Join(modules, "har-validator", "package.json")); err != nil {
+		root := strings.TrimSuffix(modules, string(filepath.Separator)+"node_modules")
+		t.Fatalf("node is installed but har-validator is not in %s; install it with:\n"+
+			"  npm install --prefix %s har-validator@5.1.5\n(or set ONPATH_NODE_MODULES to a node_modules holding it)", modules, root)
+	}
+	for _, opts := range []Options{{Version: "1.0", Findings: true}, {}} {
+		var buf bytes.Buffer
+		if err := Write(&buf, sampleFlows(t), opts); err != nil {
+			t.Fatal(err)
+		}
+		validate(t, node, modules, buf.Bytes())
+	}
+	// An empty export is a valid HAR too.
+	var empty bytes.Buffer
+	if err := Write(&empty, nil, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	validate(t, node, modules, empty.Bytes())
+}
+
+func validate(t *testing.T, node, modules string, har []byte) {
+	t.Helper()
+	cmd := exec.Command(node, "-e", validatorScript)
+	cmd.Env = append(os.Environ(), "HAR_NODE_MODULES="+modules)
+	cmd.Stdin = bytes.NewReader(har)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("har-validator rejects the export (%v):\n%s", err, stderr.String())
+	}
+	if got := strings.TrimSpace(stdout.String()); got != "valid" {
+		t.Fatalf("har-validator printed %q, want \"valid\"", got)
+	}
+}

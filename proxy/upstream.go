@@ -18,36 +18,69 @@ import (
 	"onpath/flow"
 )
 
-// newTransport builds the upstream client. Verification is done by
-// verifyUpstream (VerifyConnection) rather than by crypto/tls, so that the
-// chain and the verification error can be recorded even when Insecure lets
-// the request go ahead.
+// newTransport builds the upstream client. TLS is set up per connection by
+// dialTLS: verification is done by verifyUpstream rather than by
+// crypto/tls, so that the chain and the verification error can be recorded
+// even when Insecure lets the request go ahead.
 func (p *Proxy) newTransport(rt *runtime) *http.Transport {
 	return &http.Transport{
 		Proxy: nil, // never chain through $HTTP_PROXY: onpath talks to servers directly
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := rt.dialer.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			// Upstream connections get the same idle bound as client ones,
-			// so a server that stops sending mid-body cannot hold a flow forever.
-			return newIdleConn(c, p.idleTimeout(), nil), nil
+			return p.dialUpstream(ctx, rt, network, addr)
 		},
-		TLSClientConfig: &tls.Config{
-			InsecureSkipVerify: true, // verification happens in VerifyConnection
-			VerifyConnection: func(cs tls.ConnectionState) error {
-				return p.verifyUpstream(rt, cs)
-			},
+		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return p.dialTLS(ctx, rt, network, addr)
 		},
 		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   p.dialTimeout(),
 		DisableCompression:    true, // never add Accept-Encoding nor decode: bytes pass unchanged
 		MaxIdleConns:          1024,
 		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
+}
+
+func (p *Proxy) dialUpstream(ctx context.Context, rt *runtime, network, addr string) (net.Conn, error) {
+	c, err := rt.dialer.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	// Upstream connections get the same idle bound as client ones, so a
+	// server that stops sending mid-body cannot hold a flow forever.
+	return newIdleConn(c, p.idleTimeout(), nil), nil
+}
+
+type onlyHTTP1Key struct{}
+
+// dialTLS returns a TLS client connection whose handshake the transport
+// runs (with its httptrace hooks). The config is per connection because
+// verification needs the host name, which crypto/tls does not report for
+// IP addresses.
+func (p *Proxy) dialTLS(ctx context.Context, rt *runtime, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := p.dialUpstream(ctx, rt, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	// Bound the handshake: the transport runs it without a timeout of its own.
+	raw.SetDeadline(time.Now().Add(p.dialTimeout()))
+	protos := []string{"h2", "http/1.1"}
+	if only, _ := ctx.Value(onlyHTTP1Key{}).(bool); only {
+		protos = []string{"http/1.1"} // an Upgrade (WebSocket) needs HTTP/1.1
+	}
+	cfg := &tls.Config{
+		ServerName:         host,
+		NextProtos:         protos,
+		InsecureSkipVerify: true, // verifyUpstream verifies, and records the result
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			raw.SetDeadline(time.Time{})
+			return p.verifyUpstream(rt, host, cs)
+		},
+	}
+	return tls.Client(raw, cfg), nil
 }
 
 // certError is an upstream certificate that failed verification.
@@ -64,13 +97,13 @@ func (e *certError) Error() string {
 
 func (e *certError) Unwrap() error { return e.err }
 
-func (p *Proxy) verifyUpstream(rt *runtime, cs tls.ConnectionState) error {
-	verr := p.verifyChain(cs)
-	key := verifyCacheKey(cs)
+func (p *Proxy) verifyUpstream(rt *runtime, host string, cs tls.ConnectionState) error {
+	verr := p.verifyChain(host, cs)
+	key := verifyCacheKey(host, cs)
 	if verr != nil {
 		rt.verifyCache.Add(key, verr.Error())
 		if !p.Insecure {
-			return &certError{host: cs.ServerName, reason: certFailureReason(verr), err: verr, state: cs}
+			return &certError{host: host, reason: certFailureReason(verr), err: verr, state: cs}
 		}
 		return nil
 	}
@@ -78,7 +111,7 @@ func (p *Proxy) verifyUpstream(rt *runtime, cs tls.ConnectionState) error {
 	return nil
 }
 
-func (p *Proxy) verifyChain(cs tls.ConnectionState) error {
+func (p *Proxy) verifyChain(host string, cs tls.ConnectionState) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errors.New("x509: the server sent no certificate")
 	}
@@ -89,16 +122,16 @@ func (p *Proxy) verifyChain(cs tls.ConnectionState) error {
 	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
 		Roots:         p.UpstreamRoots,
 		Intermediates: inter,
-		DNSName:       cs.ServerName,
+		DNSName:       host,
 	})
 	return err
 }
 
-func verifyCacheKey(cs tls.ConnectionState) string {
+func verifyCacheKey(host string, cs tls.ConnectionState) string {
 	if len(cs.PeerCertificates) == 0 {
-		return cs.ServerName
+		return host
 	}
-	return cs.ServerName + "\x00" + string(cs.PeerCertificates[0].Raw)
+	return host + "\x00" + string(cs.PeerCertificates[0].Raw)
 }
 
 // certFailureReason names the check an x509 error failed.
@@ -126,11 +159,11 @@ func certFailureReason(err error) string {
 }
 
 // upstreamTLS describes the upstream leg from the connection state.
-func (p *Proxy) upstreamTLS(cs *tls.ConnectionState, verifyErr string, verified bool) *flow.TLSInfo {
+func (p *Proxy) upstreamTLS(host string, cs *tls.ConnectionState, verifyErr string, verified bool) *flow.TLSInfo {
 	info := &flow.TLSInfo{
 		Version:     cs.Version,
 		CipherSuite: cs.CipherSuite,
-		SNI:         sniOf(cs.ServerName),
+		SNI:         sniOf(host),
 		ALPN:        cs.NegotiatedProtocol,
 		ECHAccepted: cs.ECHAccepted,
 		Chain:       chainOf(cs.PeerCertificates),
@@ -149,22 +182,23 @@ func sniOf(name string) string {
 }
 
 // tlsOfResponse looks up whether the connection that carried resp verified.
-func (p *Proxy) tlsOfResponse(cs *tls.ConnectionState) *flow.TLSInfo {
+func (p *Proxy) tlsOfResponse(host string, cs *tls.ConnectionState) *flow.TLSInfo {
 	if cs == nil {
 		return nil
 	}
 	if !p.Insecure {
 		// Without Insecure an unverified connection never gets this far.
-		return p.upstreamTLS(cs, "", true)
+		return p.upstreamTLS(host, cs, "", true)
 	}
-	verr, ok := p.rt.verifyCache.Get(verifyCacheKey(*cs))
+	key := verifyCacheKey(host, *cs)
+	verr, ok := p.rt.verifyCache.Get(key)
 	if !ok {
-		if err := p.verifyChain(*cs); err != nil {
+		if err := p.verifyChain(host, *cs); err != nil {
 			verr = err.Error()
 		}
-		p.rt.verifyCache.Add(verifyCacheKey(*cs), verr)
+		p.rt.verifyCache.Add(key, verr)
 	}
-	return p.upstreamTLS(cs, verr, verr == "")
+	return p.upstreamTLS(host, cs, verr, verr == "")
 }
 
 func chainOf(certs []*x509.Certificate) []flow.Certificate {
@@ -245,14 +279,15 @@ var hopHeaders = []string{
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
 
-// removeHopHeaders strips hop-by-hop headers, keeping an Upgrade handshake
-// (WebSocket) intact.
-func removeHopHeaders(h http.Header) {
+// removeHopHeaders strips hop-by-hop headers from h, including those the
+// client named in its Connection header (sent: goproxy may have deleted
+// Connection from h already), keeping an Upgrade handshake (WebSocket).
+func removeHopHeaders(h, sent http.Header) {
 	upgrade := ""
 	if headerHasToken(h, "Connection", "upgrade") {
 		upgrade = h.Get("Upgrade")
 	}
-	for _, v := range h.Values("Connection") {
+	for _, v := range append(h.Values("Connection"), sent.Values("Connection")...) {
 		for _, name := range strings.Split(v, ",") {
 			if name = strings.TrimSpace(name); name != "" {
 				h.Del(name)
@@ -290,6 +325,9 @@ func (ex *exchange) send(req *http.Request) *http.Response {
 	p := ex.p
 	clientCtx := req.Context()
 	upCtx, cancel := context.WithCancelCause(clientCtx)
+	if headerHasToken(req.Header, "Connection", "upgrade") {
+		upCtx = context.WithValue(upCtx, onlyHTTP1Key{}, true)
+	}
 	ex.mu.Lock()
 	ex.clientCtx, ex.upCtx, ex.cancel = clientCtx, upCtx, cancel
 	ex.mu.Unlock()
@@ -298,7 +336,10 @@ func (ex *exchange) send(req *http.Request) *http.Response {
 	out.RequestURI = ""
 	out.Close = false
 	out.Header = req.Header.Clone()
-	removeHopHeaders(out.Header)
+	ex.mu.Lock()
+	sent := ex.f.Request.Header
+	ex.mu.Unlock()
+	removeHopHeaders(out.Header, sent)
 	if req.Body != nil && req.Body != http.NoBody {
 		out.Body = &requestBody{rc: req.Body, ex: ex}
 	}
@@ -321,7 +362,7 @@ func (ex *exchange) send(req *http.Request) *http.Response {
 		Status: resp.StatusCode,
 		Header: resp.Header.Clone(),
 	}
-	ex.f.Server.TLS = p.tlsOfResponse(resp.TLS)
+	ex.f.Server.TLS = p.tlsOfResponse(req.URL.Hostname(), resp.TLS)
 	ex.respLength = resp.ContentLength
 	ex.bodyless = req.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent ||
 		resp.StatusCode == http.StatusNotModified || (resp.StatusCode >= 100 && resp.StatusCode < 200) ||
@@ -370,7 +411,7 @@ func (ex *exchange) failResponse(req *http.Request, err error) *http.Response {
 	var ce *certError
 	if errors.As(err, &ce) {
 		ex.mu.Lock()
-		ex.f.Server.TLS = ex.p.upstreamTLS(&ce.state, ce.err.Error(), false)
+		ex.f.Server.TLS = ex.p.upstreamTLS(ce.host, &ce.state, ce.err.Error(), false)
 		ex.mu.Unlock()
 	}
 	ex.p.logger().Debug("proxy: upstream failed", "url", req.URL.String(), "phase", phase, "err", err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gdamore/tcell/v2"
 
@@ -156,9 +157,17 @@ func (u *uiState) drawList(w, h int) {
 	if u.all.Len() > 0 {
 		maxID = u.all.ID(u.all.Len() - 1)
 	}
-	layout := newListLayout(w, len(strconv.FormatUint(uint64(maxID), 10)))
-	u.drawLine(1, w, layout.header(), RoleHeader)
 	u.scrollIntoView()
+	rows := make([]flow.Summary, 0, listH)
+	hostNeed := 0
+	for i := 0; i < listH && u.top+i < n; i++ {
+		s := u.viewAt(u.top + i)
+		host, _ := splitURL(s.URL)
+		hostNeed = max(hostNeed, utf8.RuneCountInString(host))
+		rows = append(rows, s)
+	}
+	layout := newListLayout(w, len(strconv.FormatUint(uint64(maxID), 10)), hostNeed)
+	u.drawLine(1, w, layout.header(), RoleHeader)
 	if n == 0 {
 		msg := "No flows yet. Point a client at the proxy; flows appear here as they happen."
 		switch {
@@ -172,9 +181,8 @@ func (u *uiState) drawList(w, h int) {
 		}
 		return
 	}
-	for i := 0; i < listH && u.top+i < n; i++ {
-		s := u.viewAt(u.top + i)
-		u.drawLineAt(0, 2+i, w, layout.row(&s, u.v.loc), RoleNormal, u.top+i == u.sel)
+	for i := range rows {
+		u.drawLineAt(0, 2+i, w, layout.row(&rows[i], u.v.loc), RoleNormal, u.top+i == u.sel)
 	}
 }
 

@@ -38,9 +38,10 @@ var fixedWidths = map[column]int{
 }
 
 // newListLayout fits the columns into screenWidth. idDigits is the width
-// of the largest id. Narrow screens drop, in order: time, duration,
-// scheme, size, severity, method, so host and path keep room to be read.
-func newListLayout(screenWidth, idDigits int) listLayout {
+// of the largest id, hostNeed that of the longest host on screen (0:
+// unknown). Narrow screens drop, in order: time, duration, scheme, size,
+// severity, method, so host and path keep room to be read.
+func newListLayout(screenWidth, idDigits, hostNeed int) listLayout {
 	var l listLayout
 	l.width[colID] = max(idDigits, 2)
 	for c, w := range fixedWidths {
@@ -58,13 +59,18 @@ func newListLayout(screenWidth, idDigits int) listLayout {
 	}
 	const minStretch = 14
 	for _, c := range dropOrder {
-		if screenWidth-used()-1 >= minStretch {
+		if screenWidth-used()-2 >= minStretch {
 			break
 		}
 		l.width[c] = 0
 	}
-	rest := max(screenWidth-used()-1, 2)
-	host := min(max(rest*2/5, 1), 32)
+	// Host and path are each followed by a space too.
+	rest := max(screenWidth-used()-2, 2)
+	host := min(max(rest/2, 1), 32)
+	if hostNeed > 0 {
+		// Give the hosts on screen what they need, the path the rest.
+		host = min(max(hostNeed, 4, rest/4), rest*3/5, 40)
+	}
 	l.width[colHost] = host
 	l.width[colPath] = rest - host
 	return l

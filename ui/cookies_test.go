@@ -51,7 +51,7 @@ func TestCookieLinesShowFindingText(t *testing.T) {
 	}
 	want := []string{
 		"     NAME               VALUE            DOMAIN             PATH       EXPIRES/MAX-AGE       ",
-		"set  sid                012345…bcdef0123 (host-only)        /          session               ",
+		"set  sid                01234…6789abcdef (host-only)        /          session               ",
 		"    [-Secure] [!HttpOnly] [-SameSite absent] session cookie (high confidence)",
 		"    MED  CK04 no HttpOnly flag — add HttpOnly",
 		"",

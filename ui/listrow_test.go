@@ -114,7 +114,7 @@ func TestListRow(t *testing.T) {
 			name: "finished https",
 			s: flow.Summary{ID: 7, Start: start, Method: "GET", URL: "https://api.example.com/v1/users?page=2", Status: 404,
 				ResponseSize: 2048, Duration: 35 * time.Millisecond, Worst: flow.SeverityMedium},
-			want: " 7 15:04:05 GET     404 api.example.com /v1/users?page=2 2.0k   35ms tls  med  ",
+			want: " 7 15:04:05 GET     404 api.example.com /v1/…ers?page=2   2.0k   35ms tls  med  ",
 			role: map[string]Role{"404": RoleStatus4xx, "med ": RoleSevMedium},
 		},
 		{

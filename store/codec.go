@@ -83,3 +83,37 @@ func decodeRecordV1(b []byte) (*flow.Flow, error) {
 	f.Version = 1
 	return f, nil
 }
+
+// encodedFlow is a flow ready to be written: what goes in each bucket.
+type encodedFlow struct {
+	id           flow.ID
+	record       []byte
+	summary      []byte
+	requestBody  []byte
+	responseBody []byte
+}
+
+// encodeFlow encodes f for the flows, summaries and bodies buckets. The
+// bodies are not copied: the store owns f once it is Put.
+func encodeFlow(f *flow.Flow) (*encodedFlow, error) {
+	rec, err := encodeRecord(f)
+	if err != nil {
+		return nil, err
+	}
+	sum := f.Summarize()
+	enc := &encodedFlow{
+		id:          f.ID,
+		record:      rec,
+		summary:     appendSummary(make([]byte, 0, 64+len(sum.URL)), &sum),
+		requestBody: f.Request.Body.Data,
+	}
+	if f.Response != nil {
+		enc.responseBody = f.Response.Body.Data
+	}
+	return enc, nil
+}
+
+// size is roughly what the flow adds to a transaction.
+func (e *encodedFlow) size() int {
+	return len(e.record) + len(e.summary) + len(e.requestBody) + len(e.responseBody)
+}

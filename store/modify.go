@@ -26,8 +26,12 @@ func (s *Store) Update(id flow.ID, fn func(*flow.Flow) error) error {
 			return err
 		}
 		f.ID = id
+		enc, err := encodeFlow(f)
+		if err != nil {
+			return err
+		}
 		w := newTxWriter(tx)
-		if err := w.put(f); err != nil {
+		if err := w.put(enc); err != nil {
 			return err
 		}
 		return w.finish()

@@ -56,7 +56,7 @@ type Options struct {
 	// failed commit (the flows are kept and retried). It must not call
 	// back into the Store's write methods.
 	OnError func(error)
-	// Now is the clock; nil means time.Now.
+	// Now is the clock for Stats.LastCommit; nil means time.Now.
 	Now func() time.Time
 
 	// Test hooks, zero in production.
@@ -86,6 +86,7 @@ type Store struct {
 	abort      chan struct{} // closed by Close when the writer must give up
 	writerDone chan struct{}
 	inBatch    atomic.Int64 // flows taken off the queue but not yet committed
+	lastCommit atomic.Int64 // unix ns of the writer's latest commit, by Options.Now
 	unwritten  int          // set by the writer when aborted; read after writerDone
 	commits    atomic.Uint64
 
@@ -102,6 +103,9 @@ type Stats struct {
 	FileSize   int64  // bytes on disk
 	Commits    uint64 // write transactions committed by this Store since Open
 	QueueDepth int    // flows waiting to be written
+	// LastCommit is when the writer last committed (by Options.Now), zero
+	// before its first commit.
+	LastCommit time.Time
 }
 
 // Open opens or creates the store at path (the full path of flows.db).
@@ -290,6 +294,9 @@ func (s *Store) Stats() (Stats, error) {
 		return Stats{}, err
 	}
 	st := Stats{Flows: n, Commits: s.commits.Load(), QueueDepth: s.QueueDepth()}
+	if ns := s.lastCommit.Load(); ns != 0 {
+		st.LastCommit = time.Unix(0, ns)
+	}
 	if info, err := os.Stat(s.path); err == nil {
 		st.FileSize = info.Size()
 	}

@@ -15,8 +15,7 @@ import (
 // (done set) that is answered once everything queued before it is
 // committed. stop marks Close's final marker.
 type item struct {
-	f    *flow.Flow
-	size int
+	f    *encodedFlow
 	done chan error
 	stop bool
 }
@@ -30,8 +29,6 @@ func (s *Store) Put(f *flow.Flow) error {
 	if f == nil {
 		return errors.New("store: put: nil flow")
 	}
-	s.sendMu.RLock()
-	defer s.sendMu.RUnlock()
 	if s.closed.Load() {
 		return ErrClosed
 	}
@@ -40,8 +37,20 @@ func (s *Store) Put(f *flow.Flow) error {
 	} else {
 		s.noteID(f.ID)
 	}
+	// Encoding here, in the caller's goroutine, spreads the work over the
+	// proxy's goroutines and keeps a flow that cannot be encoded out of the
+	// writer's retry loop.
+	enc, err := encodeFlow(f)
+	if err != nil {
+		return err
+	}
+	s.sendMu.RLock()
+	defer s.sendMu.RUnlock()
+	if s.closed.Load() {
+		return ErrClosed
+	}
 	select {
-	case s.queue <- item{f: f, size: approxSize(f)}:
+	case s.queue <- item{f: enc}:
 		return nil
 	case <-s.closing:
 		return ErrClosed
@@ -71,7 +80,8 @@ func (s *Store) Flush() error {
 // PutBatch writes fs in one transaction, synchronously: all of them or none
 // (a HAR import). Flows with ID 0 get new ids; existing ids are replaced.
 func (s *Store) PutBatch(fs []*flow.Flow) error {
-	for _, f := range fs {
+	encs := make([]*encodedFlow, len(fs))
+	for i, f := range fs {
 		if f == nil {
 			return errors.New("store: put batch: nil flow")
 		}
@@ -80,11 +90,16 @@ func (s *Store) PutBatch(fs []*flow.Flow) error {
 		} else {
 			s.noteID(f.ID)
 		}
+		enc, err := encodeFlow(f)
+		if err != nil {
+			return fmt.Errorf("store: put batch: %w", err)
+		}
+		encs[i] = enc
 	}
 	err := s.update(func(tx *bolt.Tx) error {
 		w := newTxWriter(tx)
-		for _, f := range fs {
-			if err := w.put(f); err != nil {
+		for _, enc := range encs {
+			if err := w.put(enc); err != nil {
 				return err
 			}
 		}
@@ -99,15 +114,6 @@ func (s *Store) PutBatch(fs []*flow.Flow) error {
 		return fmt.Errorf("store: put batch of %d flows: %w", len(fs), err)
 	}
 	return nil
-}
-
-// approxSize estimates what a flow adds to a transaction.
-func approxSize(f *flow.Flow) int {
-	n := 512 + len(f.Request.URL) + len(f.Request.Body.Data)
-	if f.Response != nil {
-		n += len(f.Response.Body.Data)
-	}
-	return n
 }
 
 // runWriter is the one goroutine that commits queued flows, many per
@@ -125,7 +131,7 @@ func (s *Store) runWriter() {
 			return
 		}
 		batch = s.gather(batch)
-		var flows []*flow.Flow
+		var flows []*encodedFlow
 		for _, it := range batch {
 			if it.f != nil {
 				flows = append(flows, it.f)
@@ -152,7 +158,7 @@ func (s *Store) gather(batch []item) []item {
 	for _, it := range batch {
 		if it.f != nil {
 			flows++
-			size += it.size
+			size += it.f.size()
 		}
 	}
 	for flows < maxBatchFlows && size < maxBatchBytes && !batch[len(batch)-1].stop {
@@ -161,7 +167,7 @@ func (s *Store) gather(batch []item) []item {
 			batch = append(batch, it)
 			if it.f != nil {
 				flows++
-				size += it.size
+				size += it.f.size()
 			}
 		default:
 			return batch
@@ -203,7 +209,7 @@ func (s *Store) failQueued() int {
 // commitWithRetry commits flows, retrying with backoff while commits fail
 // (the batch is kept, and Put blocks once the queue is full). It returns
 // false only when Close aborts the wait.
-func (s *Store) commitWithRetry(flows []*flow.Flow) bool {
+func (s *Store) commitWithRetry(flows []*encodedFlow) bool {
 	if len(flows) == 0 {
 		return true
 	}
@@ -234,7 +240,7 @@ func (s *Store) commitWithRetry(flows []*flow.Flow) bool {
 	}
 }
 
-func (s *Store) commit(flows []*flow.Flow) error {
+func (s *Store) commit(flows []*encodedFlow) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if s.opts.beforeCommit != nil {
 			if err := s.opts.beforeCommit(len(flows)); err != nil {
@@ -242,8 +248,8 @@ func (s *Store) commit(flows []*flow.Flow) error {
 			}
 		}
 		w := newTxWriter(tx)
-		for _, f := range flows {
-			if err := w.put(f); err != nil {
+		for _, enc := range flows {
+			if err := w.put(enc); err != nil {
 				return err
 			}
 		}
@@ -251,6 +257,7 @@ func (s *Store) commit(flows []*flow.Flow) error {
 	})
 	if err == nil {
 		s.commits.Add(1)
+		s.lastCommit.Store(s.opts.Now().UnixNano())
 	}
 	return err
 }
@@ -259,7 +266,6 @@ func (s *Store) commit(flows []*flow.Flow) error {
 type txWriter struct {
 	flows, bodies, summaries, meta *bolt.Bucket
 	count                          uint64
-	summary                        []byte
 }
 
 func newTxWriter(tx *bolt.Tx) *txWriter {
@@ -277,27 +283,20 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 	return w
 }
 
-func (w *txWriter) put(f *flow.Flow) error {
-	key := idKey(f.ID)
-	rec, err := encodeRecord(f)
-	if err != nil {
-		return err
-	}
+func (w *txWriter) put(enc *encodedFlow) error {
+	key := idKey(enc.id)
 	if w.flows.Get(key) == nil {
 		w.count++
 	}
-	if err := w.flows.Put(key, rec); err != nil {
-		return fmt.Errorf("flow %d: %w", f.ID, err)
-	}
-	var resp []byte
-	if f.Response != nil {
-		resp = f.Response.Body.Data
+	if err := w.flows.Put(key, enc.record); err != nil {
+		return fmt.Errorf("flow %d: %w", enc.id, err)
 	}
 	for _, b := range []struct {
 		side byte
 		data []byte
-	}{{sideRequest, f.Request.Body.Data}, {sideResponse, resp}} {
-		k := bodyKey(f.ID, b.side)
+	}{{sideRequest, enc.requestBody}, {sideResponse, enc.responseBody}} {
+		var err error
+		k := bodyKey(enc.id, b.side)
 		if len(b.data) == 0 {
 			// A replaced flow must not keep the old body.
 			err = w.bodies.Delete(k)
@@ -305,13 +304,11 @@ func (w *txWriter) put(f *flow.Flow) error {
 			err = w.bodies.Put(k, b.data)
 		}
 		if err != nil {
-			return fmt.Errorf("flow %d body: %w", f.ID, err)
+			return fmt.Errorf("flow %d body: %w", enc.id, err)
 		}
 	}
-	sum := f.Summarize()
-	w.summary = appendSummary(w.summary[:0], &sum)
-	if err := w.summaries.Put(key, append([]byte(nil), w.summary...)); err != nil {
-		return fmt.Errorf("flow %d summary: %w", f.ID, err)
+	if err := w.summaries.Put(key, enc.summary); err != nil {
+		return fmt.Errorf("flow %d summary: %w", enc.id, err)
 	}
 	return nil
 }

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"onpath/audit"
+	"onpath/ca"
+	"onpath/control"
+	"onpath/flow"
+	"onpath/proxy"
+	"onpath/store"
+	"onpath/ui"
+)
+
+type serveOptions struct {
+	listen          string
+	dir             string
+	noUI            bool
+	insecure        bool
+	upstreamCAs     multiFlag
+	passthrough     multiFlag
+	bodyLimit       sizeFlag
+	caKeyType       string
+	idleTimeout     time.Duration
+	responseTimeout time.Duration
+}
+
+func runProxy(ctx context.Context, e *env, args []string) error {
+	o := serveOptions{bodyLimit: sizeFlag{16 << 20}}
+	fs := newFlagSet(e, "")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to listen on (loopback unless you mean it)")
+	fs.StringVar(&o.dir, "dir", "", "data dir holding the CA and the flow store (default $ONPATH_DIR, else ~/.onpath)")
+	fs.BoolVar(&o.noUI, "no-ui", false, "no viewer: one line per finished flow on stdout")
+	fs.BoolVar(&o.insecure, "insecure", false, "do not refuse upstreams whose certificate fails verification (the failure is still recorded)")
+	fs.Var(&o.upstreamCAs, "upstream-ca", "PEM file of an extra CA to trust for upstream servers (repeatable)")
+	fs.Var(&o.passthrough, "passthrough", "host glob to tunnel without decrypting, e.g. '*.apple.com' (repeatable)")
+	fs.Var(&o.bodyLimit, "body-limit", "bytes of each body to record; the client always gets all of it")
+	fs.StringVar(&o.caKeyType, "ca-key-type", "ecdsa", "key type of a CA created now: ecdsa or rsa")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Minute, "close client connections and tunnels idle this long")
+	fs.DurationVar(&o.responseTimeout, "response-timeout", 60*time.Second, "answer 504 when the upstream sends no response headers within this time")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unknown command %q", rest[0])
+	}
+	dir, err := e.dataDir(o.dir)
+	if err != nil {
+		return err
+	}
+	authority, created, err := loadCA(dir, o.caKeyType)
+	if err != nil {
+		return err
+	}
+	roots, err := upstreamRoots(o.upstreamCAs)
+	if err != nil {
+		return err
+	}
+	leaves, err := authority.NewLeaves(4096)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %v\nIs another proxy using that port? Choose another with --listen 127.0.0.1:PORT.", o.listen, err)
+	}
+	rec := &recorder{store: st, checker: audit.NewChecker(time.Now)}
+	var viewer *ui.Viewer
+	if o.noUI || !isTerminal(e.Out) {
+		rec.lines = e.Out
+	} else {
+		viewer = ui.New(ui.Options{
+			Source: st,
+			Status: ui.Status{Listen: ln.Addr().String(), CAFingerprint: authority.Fingerprint(),
+				QueueDepth: st.QueueDepth, RecorderError: st.LastError},
+			Live:    true,
+			NoColor: e.getenv("NO_COLOR") != "",
+		})
+		rec.notify = viewer.Notify
+	}
+	p := &proxy.Proxy{
+		Certificate:     leaves.Get,
+		CACertPEM:       authority.CertPEM(),
+		CACertDER:       authority.CertDER(),
+		UpstreamRoots:   roots,
+		Insecure:        o.insecure,
+		Passthrough:     o.passthrough,
+		BodyLimit:       o.bodyLimit.n,
+		IdleTimeout:     o.idleTimeout,
+		ResponseTimeout: o.responseTimeout,
+		NewID:           st.NextID,
+		OnStart:         rec.started,
+		OnFinish:        rec.finished,
+	}
+
+	ctl, err := control.Listen(control.SocketPath(dir))
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("%v\nIs another onpath running on %s? Stop it, or use another --dir.", err, dir)
+	}
+	ctlServer := &control.Server{Backend: &localBackend{store: st, replayer: p, checker: rec.checker}}
+	go ctlServer.Serve(ctl)
+
+	writeBanner(e, ln.Addr().String(), dir, authority, created, o)
+
+	served := make(chan error, 1)
+	go func() { served <- p.Serve(ln) }()
+
+	var runErr error
+	if viewer != nil {
+		viewCtx, stopViewer := context.WithCancel(ctx)
+		viewed := make(chan error, 1)
+		go func() { viewed <- runViewer(viewCtx, viewer) }()
+		viewerDone := false
+		select {
+		case runErr = <-viewed: // the user quit
+			viewerDone = true
+		case runErr = <-served:
+		case <-ctx.Done():
+		}
+		stopViewer()
+		if !viewerDone {
+			<-viewed // the terminal is restored before anything more is printed
+		}
+	} else {
+		select {
+		case <-ctx.Done():
+		case runErr = <-served:
+		}
+	}
+	fmt.Fprintln(e.Err, "onpath: shutting down: finishing flows in progress and saving them…")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Shutdown(shutdownCtx); err != nil && runErr == nil {
+		runErr = fmt.Errorf("shutdown: %w", err)
+	}
+	ctlServer.Shutdown(shutdownCtx)
+	if err := st.Close(); err != nil {
+		return fmt.Errorf("saving flows: %w", err)
+	}
+	return runErr
+}
+
+// openStore opens dir/flows.db, saying what to do when it cannot.
+func openStore(dir string) (*store.Store, error) {
+	path := dir + string(os.PathSeparator) + "flows.db"
+	st, err := store.Open(path, store.Options{})
+	switch {
+	case err == nil:
+		return st, nil
+	case errors.Is(err, store.ErrLocked):
+		return nil, fmt.Errorf("%s is in use by another onpath process.\nStop that process, or run this one with another --dir.", path)
+	case errors.Is(err, store.ErrCorrupt):
+		return nil, fmt.Errorf("%s is not a readable onpath flow store: %v\nIt was left untouched. Move it away to start a new store (flows in it will not be shown).", path, err)
+	}
+	return nil, err
+}
+
+// upstreamRoots is the system pool plus each --upstream-ca file.
+func upstreamRoots(files []string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--upstream-ca: %v", err)
+		}
+		if !pool.AppendCertsFromPEM(data) {
+			return nil, fmt.Errorf("--upstream-ca %s: no PEM certificate found in the file", f)
+		}
+	}
+	return pool, nil
+}
+
+func writeBanner(e *env, addr, dir string, authority *ca.CA, created bool, o serveOptions) {
+	if created {
+		fmt.Fprintf(e.Err, "onpath: created a new developer CA in %s\n", dir)
+	}
+	fmt.Fprintf(e.Err, `onpath listening on http://%s
+  data dir     %s
+  CA           %s
+  SHA-256      %s
+Trust the CA once ('onpath ca' shows how), then point your client at the proxy:
+  curl --proxy http://%s --cacert %s https://example.com/
+  chromium --proxy-server=http://%s --proxy-bypass-list='<-loopback>'
+`, addr, dir, authority.CertPath(), authority.Fingerprint(), addr, authority.CertPath(), addr)
+	if o.insecure {
+		fmt.Fprintln(e.Err, "  WARNING: --insecure: upstream certificates are not enforced (failures are recorded).")
+	}
+	fmt.Fprintln(e.Err, "Press Ctrl-C to stop.")
+}
+
+// flowID parses a flow id argument.
+func flowID(s string) (flow.ID, error) {
+	var id uint64
+	if _, err := fmt.Sscan(s, &id); err != nil || id == 0 || fmt.Sprint(id) != s {
+		return 0, usagef("%q is not a flow id (a positive number, as 'onpath flows' lists)", s)
+	}
+	return flow.ID(id), nil
+}

@@ -20,13 +20,14 @@
 // A leading "-" negates a term; double quotes group a phrase
 // ("a b", header:"X-A=b c"). The empty query matches every flow.
 //
-// The package is pure: it parses text and matches flow.Summary and
-// flow.Flow values. Many terms can be decided from a summary alone, which
+// The package is pure (standard library, flow and flow/content): it parses
+// text and matches flow.Summary and flow.Flow values. Many terms can be decided from a summary alone, which
 // lets the store scan a million flows without decoding records
 // (see Query.NeedsFlow).
 //
 // Caveats: body: searches bodies as captured, which may be truncated at the
 // proxy's capture limit; a secret past the limit is not found. Bodies are
-// content-decoded through Query.Decode when set, else gzip and deflate are
-// decoded with the standard library and other encodings are searched raw.
+// content-decoded (gzip, deflate, br, zstd) with at most 64 MiB of output
+// per body, so a compression bomb cannot exhaust memory; a body that does
+// not decode is searched raw.
 package query

@@ -2,15 +2,12 @@ package query
 
 import (
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
-	"compress/zlib"
-	"io"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
 	"onpath/flow"
+	"onpath/flow/content"
 )
 
 // decodeLimit bounds a decoded body searched by body: so a compression
@@ -255,36 +252,14 @@ func (q *Query) messageBodyContains(h http.Header, raw []byte, lowerText string)
 
 // decode undoes the content encoding for searching. A truncated capture
 // decodes partially; whatever was decoded is searched. When nothing can be
-// decoded the raw bytes are searched.
+// decoded (an unknown coding, garbage) the raw bytes are searched.
 func (q *Query) decode(encoding string, raw []byte) []byte {
-	if q.Decode != nil {
-		out, err := q.Decode(encoding, raw, decodeLimit)
-		if err != nil && len(out) == 0 {
-			return raw
-		}
-		return out
+	decode := q.Decode
+	if decode == nil {
+		decode = content.Decode
 	}
-	var (
-		r   io.Reader
-		err error
-	)
-	switch strings.ToLower(strings.TrimSpace(encoding)) {
-	case "gzip", "x-gzip":
-		r, err = gzip.NewReader(bytes.NewReader(raw))
-	case "deflate":
-		// "deflate" is zlib-wrapped per RFC 9110, but some servers send raw deflate.
-		r, err = zlib.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			r, err = flate.NewReader(bytes.NewReader(raw)), nil
-		}
-	default:
-		return raw
-	}
-	if err != nil {
-		return raw
-	}
-	out, _ := io.ReadAll(io.LimitReader(r, decodeLimit))
-	if len(out) == 0 {
+	out, err := decode(encoding, raw, decodeLimit)
+	if err != nil && len(out) == 0 {
 		return raw
 	}
 	return out

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
+
 	"onpath/flow"
 )
 
@@ -246,5 +249,34 @@ func BenchmarkMatchSummary(b *testing.B) {
 	s := testFlows()["login"].Summarize()
 	for b.Loop() {
 		q.MatchSummary(&s)
+	}
+}
+
+func TestBodyDecodesBrotliAndZstdByDefault(t *testing.T) {
+	var br, zs bytes.Buffer
+	bw := brotli.NewWriter(&br)
+	bw.Write([]byte("brotli needle"))
+	bw.Close()
+	zw, _ := zstd.NewWriter(&zs)
+	zw.Write([]byte("zstd needle"))
+	zw.Close()
+	tests := []struct {
+		encoding string
+		data     []byte
+		query    string
+	}{
+		{"br", br.Bytes(), "body:brotli"},
+		{"zstd", zs.Bytes(), "body:zstd"},
+		{"identity", []byte("plain needle"), "body:plain"},
+		{"x-unknown", []byte("raw needle"), "body:raw"},
+	}
+	for _, tt := range tests {
+		f := testFlows()["gzip"]
+		f.Response.Header.Set("Content-Encoding", tt.encoding)
+		f.Response.Body.Data = tt.data
+		q, _ := Parse(tt.query)
+		if !q.Match(f) {
+			t.Errorf("%s on a %s body did not match", tt.query, tt.encoding)
+		}
 	}
 }

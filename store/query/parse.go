@@ -27,10 +27,8 @@ func (e *SyntaxError) Unwrap() error { return ErrSyntax }
 // A Query is safe for concurrent use once parsed, as long as Decode is not
 // changed while matching.
 type Query struct {
-	// Decode, when set, undoes a Content-Encoding before body: terms search
-	// a body; its signature is that of content.Decode. When nil, gzip and
-	// deflate are decoded with the standard library and other encodings are
-	// searched as raw bytes.
+	// Decode undoes a Content-Encoding before body: terms search a body;
+	// nil means content.Decode. A body that does not decode is searched raw.
 	Decode func(encoding string, raw []byte, limit int64) ([]byte, error)
 
 	terms []term

@@ -18,6 +18,8 @@ type idleConn struct {
 	timeout time.Duration
 	born    time.Time
 	last    atomic.Int64 // nanoseconds since born (monotonic) of the last activity
+
+	timerMu sync.Mutex // guards timer: it can fire before AfterFunc has returned
 	timer   *time.Timer
 
 	// active counts exchanges in flight on this client connection; during
@@ -31,7 +33,9 @@ type idleConn struct {
 
 func newIdleConn(c net.Conn, timeout time.Duration, onClose func(*idleConn)) *idleConn {
 	ic := &idleConn{Conn: c, timeout: timeout, born: time.Now(), onClose: onClose}
+	ic.timerMu.Lock()
 	ic.timer = time.AfterFunc(timeout, ic.check)
+	ic.timerMu.Unlock()
 	return ic
 }
 
@@ -52,7 +56,9 @@ func (c *idleConn) check() {
 		c.Close()
 		return
 	}
+	c.timerMu.Lock()
 	c.timer.Reset(c.timeout - idle)
+	c.timerMu.Unlock()
 }
 
 func (c *idleConn) Read(p []byte) (int, error) {
@@ -73,7 +79,9 @@ func (c *idleConn) Write(p []byte) (int, error) {
 
 func (c *idleConn) Close() error {
 	c.closeOnce.Do(func() {
+		c.timerMu.Lock()
 		c.timer.Stop()
+		c.timerMu.Unlock()
 		c.closeErr = c.Conn.Close()
 		if c.onClose != nil {
 			c.onClose(c)

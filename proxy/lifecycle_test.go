@@ -1,0 +1,214 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"onpath/flow"
+	"onpath/internal/testupstream"
+)
+
+func TestIdleConnectionsAreClosed(t *testing.T) {
+	h := newHarness(t, func(p *Proxy) {
+		p.IdleTimeout = 200 * time.Millisecond
+		p.Passthrough = []string{"localhost"}
+	})
+	port := h.up.HTTPS.URL[strings.LastIndex(h.up.HTTPS.URL, ":")+1:]
+
+	waitClosed := func(t *testing.T, conn net.Conn, r io.Reader) {
+		t.Helper()
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, err := io.Copy(io.Discard, r)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("the proxy kept an idle connection open for 10s")
+		}
+	}
+	t.Run("silent client", func(t *testing.T) {
+		conn, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		waitClosed(t, conn, conn)
+	})
+	t.Run("idle MITM connection", func(t *testing.T) {
+		conn, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		target := "127.0.0.1:" + port
+		fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target)
+		br := bufio.NewReader(conn)
+		if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("CONNECT: %v %v", resp, err)
+		}
+		tc := tls.Client(&bufferedConn{conn, br}, &tls.Config{ServerName: "127.0.0.1", RootCAs: h.roots})
+		if err := tc.Handshake(); err != nil {
+			t.Fatal(err)
+		}
+		waitClosed(t, conn, tc)
+	})
+	t.Run("idle passthrough tunnel", func(t *testing.T) {
+		conn, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		target := "localhost:" + port
+		fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target)
+		br := bufio.NewReader(conn)
+		if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("CONNECT: %v %v", resp, err)
+		}
+		waitClosed(t, conn, br)
+		if f := h.nextFlow(); f.Kind != flow.KindTunnel {
+			t.Errorf("got flow kind %s, want the tunnel recorded", f.Kind)
+		}
+	})
+}
+
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func TestPanickingHooksDoNotCrashTheProxy(t *testing.T) {
+	h := newHarness(t)
+	h.p.OnStart = func(*flow.Flow) { panic("OnStart exploded") }
+	for _, base := range []string{h.up.HTTP.URL, h.up.HTTPS.URL} {
+		url := base + "/get?panic"
+		if status, _, _ := getText(t, h.client(false), url); status != 200 {
+			t.Errorf("%s: got %d, want 200 despite the panicking hook", base, status)
+		}
+		if f := h.flowFor(url); f.Status() != 200 {
+			t.Errorf("%s: flow status %d", base, f.Status())
+		}
+	}
+}
+
+func TestPanickingCertificateSourceDoesNotCrash(t *testing.T) {
+	h := newHarness(t, func(p *Proxy) {
+		p.Certificate = func(string) (*tls.Certificate, error) { panic("mint exploded") }
+	})
+	_, err := h.client(false).Get(h.up.HTTPS.URL + "/get")
+	if err == nil {
+		t.Fatalf("request succeeded without a certificate")
+	}
+	if status, _, _ := getText(t, h.client(false), h.up.HTTP.URL+"/get"); status != 200 {
+		t.Errorf("plain HTTP after the panic: got %d, want 200", status)
+	}
+}
+
+// blockingUpstream answers /block only when release is closed (or the
+// request is cancelled), and /get at once.
+func blockingUpstream(t *testing.T) (base string, release chan struct{}) {
+	release = make(chan struct{})
+	srv := testupstream.StartTLS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/block" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		io.WriteString(w, "done")
+	}))
+	return srv.URL, release
+}
+
+func TestShutdownLetsInFlightFlowsFinish(t *testing.T) {
+	base, release := blockingUpstream(t)
+	h := newHarness(t)
+	result := make(chan error, 1)
+	go func() {
+		status, body, _ := getTextErr(h.client(false), base+"/block")
+		if status != 200 || body != "done" {
+			result <- fmt.Errorf("got %d %q, want 200 done", status, body)
+			return
+		}
+		result <- nil
+	}()
+	<-h.started // the request is in flight
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		shut <- h.p.Shutdown(ctx)
+	}()
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned %v while a flow was in flight", err)
+	default:
+	}
+	close(release)
+	if err := <-result; err != nil {
+		t.Errorf("in-flight request: %v", err)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	select {
+	case f := <-h.finished:
+		if f.Error != nil || f.Status() != 200 {
+			t.Errorf("flow: got %d %v, want 200 without error", f.Status(), f.Error)
+		}
+	default:
+		t.Errorf("Shutdown returned before OnFinish")
+	}
+	if _, err := net.DialTimeout("tcp", h.addr, time.Second); err == nil {
+		t.Errorf("the proxy still accepts connections after Shutdown")
+	}
+}
+
+func TestShutdownDeadlineClosesInFlightFlows(t *testing.T) {
+	base, release := blockingUpstream(t)
+	t.Cleanup(func() { close(release) })
+	h := newHarness(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		getTextErr(h.client(false), base+"/block")
+	}()
+	<-h.started
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := h.p.Shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown: got %v, want the context deadline", err)
+	}
+	select {
+	case f := <-h.finished:
+		if f.Error == nil || (f.Error.Phase != flow.PhaseResponse && f.Error.Phase != flow.PhaseClientAbort) {
+			t.Errorf("forced flow: got error %v, want response or client-abort", f.Error)
+		}
+	default:
+		t.Fatalf("Shutdown returned before the forced flow was reported")
+	}
+	<-done
+}
+
+func getTextErr(c *http.Client, url string) (int, string, error) {
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
+}
+
+var _ = url.Parse

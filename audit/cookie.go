@@ -102,6 +102,33 @@ func (c *SetCookie) ExpiresAt(now time.Time) time.Time {
 // the browser would reject for other reasons is returned without error and
 // with Ignored set.
 func ParseSetCookie(line string, requestURL *url.URL, now time.Time) (SetCookie, error) {
+	var maxAge int64
+	return parseSetCookie(line, originOf(requestURL), now, nil, &maxAge)
+}
+
+// requestOrigin is what the parser needs from the request URL, computed
+// once per flow rather than once per Set-Cookie line.
+type requestOrigin struct {
+	known  bool   // false: no request URL, skip the origin checks
+	host   string // lowercase, without port
+	path   string // escaped request path
+	secure bool   // https, wss, or a localhost name or loopback address
+}
+
+func originOf(u *url.URL) requestOrigin {
+	if u == nil {
+		return requestOrigin{secure: true, path: "/"}
+	}
+	host := strings.ToLower(u.Hostname())
+	return requestOrigin{known: true, host: host, path: u.EscapedPath(),
+		secure: isSecureScheme(u.Scheme) || isLocalHost(host)}
+}
+
+// parseSetCookie is ParseSetCookie with the origin precomputed. Attributes
+// are appended to attrBuf (whose spare capacity a caller parsing many lines
+// shares between them), and maxAgeSlot backs MaxAge, so parsing a flow's
+// cookies costs two allocations in all rather than two per line.
+func parseSetCookie(line string, origin requestOrigin, now time.Time, attrBuf []Attr, maxAgeSlot *int64) (SetCookie, error) {
 	c := SetCookie{Raw: line}
 	if i := controlCharIndex(line); i >= 0 {
 		c.Ignored = "control character in the line"
@@ -119,18 +146,15 @@ func ParseSetCookie(line string, requestURL *url.URL, now time.Time) (SetCookie,
 	}
 
 	var (
-		maxAge                      int64
-		hasMaxAge, hasPath          bool
-		pathAttr                    string
-		reqHost, reqPath, reqScheme string
+		maxAge             int64
+		hasMaxAge, hasPath bool
+		pathAttr           string
 	)
-	if requestURL != nil {
-		reqHost = strings.ToLower(requestURL.Hostname())
-		reqPath = requestURL.EscapedPath()
-		reqScheme = requestURL.Scheme
-	}
 	if attrs != "" {
-		c.Attrs = make([]Attr, 0, strings.Count(attrs, ";")+1)
+		if attrBuf == nil {
+			attrBuf = make([]Attr, 0, strings.Count(attrs, ";")+1)
+		}
+		c.Attrs = attrBuf[len(attrBuf):len(attrBuf)]
 	}
 	for attrs != "" {
 		var av string
@@ -171,14 +195,18 @@ func ParseSetCookie(line string, requestURL *url.URL, now time.Time) (SetCookie,
 			c.SameSite = normalSameSite(value)
 		}
 	}
+	if c.Attrs != nil {
+		c.Attrs = c.Attrs[:len(c.Attrs):len(c.Attrs)] // an append by the caller must not reach the next line's attributes
+	}
 	c.HostOnly = c.Domain == ""
 	if hasPath && strings.HasPrefix(pathAttr, "/") {
 		c.Path = pathAttr
 	} else {
-		c.Path, c.PathDefaulted = defaultPath(reqPath), true
+		c.Path, c.PathDefaulted = defaultPath(origin.path), true
 	}
 	if hasMaxAge {
-		c.MaxAge = &maxAge
+		*maxAgeSlot = maxAge
+		c.MaxAge = maxAgeSlot
 		c.Deletion = maxAge <= 0
 	} else if !c.Expires.IsZero() {
 		c.Deletion = !c.Expires.After(now)
@@ -190,8 +218,7 @@ func ParseSetCookie(line string, requestURL *url.URL, now time.Time) (SetCookie,
 		c.Prefix = PrefixHost
 	}
 	c.Session = ClassifySession(c.Name, c.Value)
-	secureOrigin := requestURL == nil || isSecureScheme(reqScheme) || isLocalHost(reqHost)
-	c.Ignored = rejection(&c, secureOrigin, hasPath, requestURL != nil, reqHost)
+	c.Ignored = rejection(&c, origin.secure, hasPath, origin.known, origin.host)
 	return c, nil
 }
 

@@ -7,13 +7,88 @@ type htmlAttr struct {
 	name, value []byte
 }
 
-// scanHTMLTags walks the start tags of an HTML document and calls fn with
-// each tag name and its attributes (attribute values unquoted, not
-// entity-decoded). It is a hand scanner, not a parser: it skips comments,
-// doctypes, end tags and the raw text of script/style/textarea/title, which
-// is what the mixed-content and password rules need, without allocating.
-// The attrs slice is reused between calls.
-func scanHTMLTags(doc []byte, fn func(tag []byte, attrs []htmlAttr)) {
+// tagKind classifies the tags the rules look at.
+type tagKind uint8
+
+const (
+	tagOther tagKind = iota
+	tagScript
+	tagRawText // style, textarea, title, xmp, noembed, noframes: no tags inside
+	tagIframe
+	tagFrame
+	tagEmbed
+	tagObject
+	tagBase
+	tagLink
+	tagImg
+	tagAudio
+	tagVideo
+	tagSource
+	tagTrack
+	tagInput
+	tagForm
+	tagButton
+)
+
+// kindOf lowercases a tag name into a stack buffer and switches on it
+// (the compiler does not allocate for string(buf) in a switch).
+func kindOf(tag []byte) tagKind {
+	var buf [8]byte
+	if len(tag) > len(buf) {
+		return tagOther
+	}
+	for i, c := range tag {
+		buf[i] = lowerASCII(c)
+	}
+	switch string(buf[:len(tag)]) {
+	case "script":
+		return tagScript
+	case "style", "textarea", "title", "xmp", "noembed", "noframes":
+		return tagRawText
+	case "iframe":
+		return tagIframe
+	case "frame":
+		return tagFrame
+	case "embed":
+		return tagEmbed
+	case "object":
+		return tagObject
+	case "base":
+		return tagBase
+	case "link":
+		return tagLink
+	case "img":
+		return tagImg
+	case "audio":
+		return tagAudio
+	case "video":
+		return tagVideo
+	case "source":
+		return tagSource
+	case "track":
+		return tagTrack
+	case "input":
+		return tagInput
+	case "form":
+		return tagForm
+	case "button":
+		return tagButton
+	}
+	return tagOther
+}
+
+// scanHTMLTags walks the start tags of an HTML document. For each tag whose
+// kind want accepts, it calls fn with the tag name and its attributes
+// (values unquoted, not entity-decoded); the attrs slice is reused between
+// calls. It is a hand scanner, not a parser: it skips comments, doctypes,
+// end tags and the raw text of script/style/textarea/title, which is what
+// the mixed-content and password rules need, without allocating.
+//
+// Tags want rejects are skipped to the next '>' without reading their
+// attributes: a quoted '>' inside them makes the scanner resume early,
+// in text, which costs nothing but a possible extra match on markup
+// hidden in an attribute value.
+func scanHTMLTags(doc []byte, want func(tagKind) bool, fn func(kind tagKind, tag []byte, attrs []htmlAttr)) {
 	var buf [16]htmlAttr
 	attrs := buf[:0]
 	i := 0
@@ -49,11 +124,16 @@ func scanHTMLTags(doc []byte, fn func(tag []byte, attrs []htmlAttr)) {
 			i++
 		}
 		tag := doc[start:i]
-		attrs = attrs[:0]
-		i, attrs = scanAttrs(doc, i, attrs)
-		fn(tag, attrs)
-		if rawTextEnd := rawTextTag(tag); rawTextEnd != "" {
-			i = skipRawText(doc, i, rawTextEnd)
+		kind := kindOf(tag)
+		if want(kind) {
+			attrs = attrs[:0]
+			i, attrs = scanAttrs(doc, i, attrs)
+			fn(kind, tag, attrs)
+		} else {
+			i = skipPast(doc, i, '>')
+		}
+		if kind == tagScript || kind == tagRawText {
+			i = skipRawText(doc, i, tag)
 		}
 	}
 }
@@ -118,28 +198,134 @@ func skipPast(doc []byte, i int, c byte) int {
 	return i + j + 1
 }
 
-// rawTextTag returns the tag name whose end tag closes a raw-text element
-// (its content holds no tags), or "".
-func rawTextTag(tag []byte) string {
-	for _, name := range [...]string{"script", "style", "textarea", "title", "xmp", "noembed", "noframes"} {
-		if equalFoldASCII(string(tag), name) {
-			return name
-		}
-	}
-	return ""
-}
-
 // skipRawText moves past "</name" (case-insensitive) and its '>'.
-func skipRawText(doc []byte, i int, name string) int {
+func skipRawText(doc []byte, i int, name []byte) int {
 	for {
 		j := bytes.Index(doc[i:], []byte("</"))
 		if j < 0 {
 			return len(doc)
 		}
 		i += j + 2
-		if len(doc)-i >= len(name) && equalFoldASCII(string(doc[i:i+len(name)]), name) {
+		if len(doc)-i >= len(name) && equalFoldBytes(doc[i:i+len(name)], name) {
 			return skipPast(doc, i, '>')
 		}
+	}
+}
+
+func equalFoldBytes(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if lowerASCII(a[i]) != lowerASCII(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// equalFoldBytesString compares bytes to an ASCII string, ignoring case.
+func equalFoldBytesString(a []byte, s string) bool {
+	if len(a) != len(s) {
+		return false
+	}
+	for i := range a {
+		if lowerASCII(a[i]) != lowerASCII(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFoldBytes reports whether b contains the lowercase ASCII sub,
+// ignoring case.
+func containsFoldBytes(b []byte, sub string) bool {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		if equalFoldBytesString(b[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// indexHTTPColon returns the index of the next "http:" (any case) in b at
+// or after from, or -1; it jumps from ':' to ':' with the vectorised
+// IndexByte.
+func indexHTTPColon(b []byte, from int) int {
+	for i := max(from+4, 4); i < len(b); {
+		j := bytes.IndexByte(b[i:], ':')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if equalFoldBytesString(b[i-4:i], "http") {
+			return i - 4
+		}
+		i++
+	}
+	return -1
+}
+
+// containsHTTPColon reports whether b holds "http:" in any case.
+func containsHTTPColon(b []byte) bool { return indexHTTPColon(b, 0) >= 0 }
+
+// indexFold returns the index of the next lowercase ASCII sub in b at or
+// after from, ignoring case, or -1.
+func indexFold(b []byte, sub string, from int) int {
+	lower, upper := sub[0], sub[0]-'a'+'A'
+	for i := from; i+len(sub) <= len(b); {
+		j := bytes.IndexByte(b[i:], lower)
+		if k := bytes.IndexByte(b[i:], upper); k >= 0 && (j < 0 || k < j) {
+			j = k
+		}
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if i+len(sub) <= len(b) && equalFoldBytesString(b[i:i+len(sub)], sub) {
+			return i
+		}
+		i++
+	}
+	return -1
+}
+
+// maxTagLookBack bounds how far the pre-filters look back for the '<'
+// that opens the tag around a match; past it they assume the worst.
+const maxTagLookBack = 4096
+
+// openingTag returns the kind of the tag whose '<' last precedes pos, and
+// false when none is found within maxTagLookBack bytes.
+func openingTag(doc []byte, pos int) (tagKind, bool) {
+	lo := max(0, pos-maxTagLookBack)
+	lt := bytes.LastIndexByte(doc[lo:pos], '<')
+	if lt < 0 {
+		return tagOther, lo == 0
+	}
+	i := lo + lt + 1
+	start := i
+	for i < len(doc) && isASCIILetter(doc[i]) {
+		i++
+	}
+	return kindOf(doc[start:i]), true
+}
+
+// anyInTag is the cheap pre-filter in front of scanHTMLTags: it reports
+// whether some match of find sits after the '<' of a tag whose kind want
+// accepts. Most pages have no such match and skip the full scan; a false
+// positive costs only that scan. (A '<' inside an attribute value can hide
+// the real tag from it; that is the price of not parsing.)
+func anyInTag(doc []byte, find func(doc []byte, from int) int, want func(tagKind) bool) bool {
+	for from := 0; ; {
+		pos := find(doc, from)
+		if pos < 0 {
+			return false
+		}
+		kind, found := openingTag(doc, pos)
+		if !found || want(kind) {
+			return true
+		}
+		from = pos + 1
 	}
 }
 
@@ -154,7 +340,7 @@ func isASCIILetter(c byte) bool {
 // attrValue returns the value of the first attribute named name.
 func attrValue(attrs []htmlAttr, name string) ([]byte, bool) {
 	for _, a := range attrs {
-		if equalFoldASCII(string(a.name), name) {
+		if equalFoldBytesString(a.name, name) {
 			return a.value, true
 		}
 	}
@@ -164,6 +350,8 @@ func attrValue(attrs []htmlAttr, name string) ([]byte, bool) {
 // isInsecureURL reports whether an attribute value is an http: URL
 // (leading whitespace ignored, as URL parsing does).
 func isInsecureURL(v []byte) bool {
-	v = bytes.TrimLeft(v, " \t\n\r\f")
-	return len(v) >= 5 && equalFoldASCII(string(v[:5]), "http:")
+	for len(v) > 0 && isHTMLSpace(v[0]) {
+		v = v[1:]
+	}
+	return len(v) >= 5 && equalFoldBytesString(v[:5], "http:")
 }

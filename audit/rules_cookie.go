@@ -16,7 +16,7 @@ import (
 // does not delete: the old cookie (a logged-in session, say) stays.
 func (r *run) setCookieRules() {
 	for i := range r.set {
-		c, ev := &r.set[i], r.setEvidence[i]
+		c := &r.set[i]
 		if c.Raw == "" || (c.Name == "" && c.Value == "") || controlCharIndex(c.Raw) >= 0 {
 			continue // void line: nothing a browser would look at
 		}
@@ -24,35 +24,35 @@ func (r *run) setCookieRules() {
 		secureOrigin := r.https || r.local
 
 		if c.Secure && !secureOrigin {
-			r.add(RuleSecureOverHTTP, flow.SeverityLow,
-				"browsers discard a Secure cookie set by an http:// response", ev,
+			r.addCookie(i, RuleSecureOverHTTP, flow.SeverityLow,
+				"browsers discard a Secure cookie set by an http:// response",
 				"set it from an https:// response")
 		}
 		if c.SameSite == "None" && !c.Secure {
-			r.add(RuleBadSameSite, flow.SeverityLow,
-				"SameSite=None without Secure: browsers reject the cookie", ev,
+			r.addCookie(i, RuleBadSameSite, flow.SeverityLow,
+				"SameSite=None without Secure: browsers reject the cookie",
 				`add "; Secure"`)
 		}
-		r.prefixRule(c, ev, secureOrigin)
+		r.prefixRule(i, c, secureOrigin)
 		if c.Partitioned && !c.Secure {
-			r.add(RulePartitionedNoSecure, flow.SeverityLow,
-				"Partitioned without Secure: browsers reject the cookie", ev,
+			r.addCookie(i, RulePartitionedNoSecure, flow.SeverityLow,
+				"Partitioned without Secure: browsers reject the cookie",
 				`add "; Secure"`)
 		}
-		r.sizeRules(c, ev)
+		r.sizeRules(i, c)
 
 		if c.Deletion {
 			continue
 		}
 		if !r.https && session {
-			r.add(RuleSessionOverHTTP, flow.SeverityHigh,
-				"session cookie set over plain http: its value crossed the network unencrypted", ev,
+			r.addCookie(i, RuleSessionOverHTTP, flow.SeverityHigh,
+				"session cookie set over plain http: its value crossed the network unencrypted",
 				`serve the site over https only and add "; Secure"`)
 		}
 		if c.Ignored != "" {
 			if !c.HostOnly && c.Ignored == rejectDomain {
-				r.add(RuleDomainSet, flow.SeverityInfo,
-					"Domain="+c.Domain+" does not cover the request host: browsers reject the cookie", ev,
+				r.addCookie(i, RuleDomainSet, flow.SeverityInfo,
+					"Domain="+c.Domain+" does not cover the request host: browsers reject the cookie",
 					`drop "; Domain=`+c.Domain+`"`)
 			}
 			continue // the browser drops it; only the rejection matters
@@ -62,8 +62,8 @@ func (r *run) setCookieRules() {
 			if session {
 				sev = flow.SeverityMedium
 			}
-			r.add(RuleNotSecure, sev,
-				"no Secure flag: any http:// request an attacker triggers carries it in clear", ev,
+			r.addCookie(i, RuleNotSecure, sev,
+				"no Secure flag: any http:// request an attacker triggers carries it in clear",
 				`add "; Secure"`)
 		}
 		if !c.HttpOnly {
@@ -71,7 +71,7 @@ func (r *run) setCookieRules() {
 			if session {
 				sev = flow.SeverityMedium
 			}
-			r.add(RuleNotHttpOnly, sev, "no HttpOnly flag: script (XSS) can read it", ev,
+			r.addCookie(i, RuleNotHttpOnly, sev, "no HttpOnly flag: script (XSS) can read it",
 				`add "; HttpOnly" unless page script must read it`)
 		}
 		switch {
@@ -80,16 +80,16 @@ func (r *run) setCookieRules() {
 			if session {
 				sev = flow.SeverityLow
 			}
-			r.add(RuleNoSameSite, sev,
-				"no SameSite attribute: only Chromium defaults to Lax, Firefox and Safari send it cross-site", ev,
+			r.addCookie(i, RuleNoSameSite, sev,
+				"no SameSite attribute: only Chromium defaults to Lax, Firefox and Safari send it cross-site",
 				`add "; SameSite=Lax"`)
 		case c.SameSite == "":
-			r.add(RuleBadSameSite, flow.SeverityLow,
-				"SameSite value not Strict, Lax or None: treated as absent", ev,
+			r.addCookie(i, RuleBadSameSite, flow.SeverityLow,
+				"SameSite value not Strict, Lax or None: treated as absent",
 				`use "; SameSite=Lax"`)
 		case c.SameSite == "None" && session:
-			r.add(RuleSameSiteNone, flow.SeverityLow,
-				"session cookie with SameSite=None: sent on every cross-site request (CSRF)", ev,
+			r.addCookie(i, RuleSameSiteNone, flow.SeverityLow,
+				"session cookie with SameSite=None: sent on every cross-site request (CSRF)",
 				`use "; SameSite=Lax" unless it must be sent cross-site (then add "; Partitioned")`)
 		}
 		if !c.HostOnly {
@@ -97,8 +97,8 @@ func (r *run) setCookieRules() {
 			if session && c.Domain != r.host {
 				sev = flow.SeverityLow
 			}
-			r.add(RuleDomainSet, sev,
-				"Domain attribute: every subdomain can read and overwrite it", ev,
+			r.addCookie(i, RuleDomainSet, sev,
+				"Domain attribute: every subdomain can read and overwrite it",
 				`drop "; Domain=`+c.Domain+`" and name it `+PrefixHost+strippedName(c))
 		}
 	}
@@ -123,40 +123,40 @@ func strippedName(c *SetCookie) string {
 
 // prefixRule is CK08: the prefix requirements of RFC 6265bis-22 §4.1.3,
 // including a nameless cookie whose value looks prefixed (§5.7 step 22).
-func (r *run) prefixRule(c *SetCookie, ev string, secureOrigin bool) {
+func (r *run) prefixRule(i int, c *SetCookie, secureOrigin bool) {
 	switch {
 	case c.Name == "" && (hasPrefixFold(c.Value, PrefixSecure) || hasPrefixFold(c.Value, PrefixHost)):
-		r.add(RulePrefixViolation, flow.SeverityLow,
-			"nameless cookie whose value starts with a cookie prefix: browsers reject it", ev,
+		r.addCookie(i, RulePrefixViolation, flow.SeverityLow,
+			"nameless cookie whose value starts with a cookie prefix: browsers reject it",
 			"give the cookie a name")
 	case c.Prefix == PrefixSecure && (!c.Secure || !secureOrigin):
-		r.add(RulePrefixViolation, flow.SeverityLow,
-			"__Secure- cookie without Secure or not set over https: browsers reject it", ev,
+		r.addCookie(i, RulePrefixViolation, flow.SeverityLow,
+			"__Secure- cookie without Secure or not set over https: browsers reject it",
 			`set it from https:// with "; Secure"`)
 	case c.Prefix == PrefixHost && (!c.Secure || !secureOrigin || !c.HostOnly || c.PathDefaulted || c.Path != "/"):
-		r.add(RulePrefixViolation, flow.SeverityLow,
-			"__Host- cookie needs Secure, https, no Domain and Path=/: browsers reject it", ev,
+		r.addCookie(i, RulePrefixViolation, flow.SeverityLow,
+			"__Host- cookie needs Secure, https, no Domain and Path=/: browsers reject it",
 			`set it from https:// with "; Secure; Path=/" and no Domain`)
 	}
 }
 
 // sizeRules is CK11 for one line: its size and repeated attributes.
-func (r *run) sizeRules(c *SetCookie, ev string) {
+func (r *run) sizeRules(i int, c *SetCookie) {
 	if len(c.Name)+len(c.Value) > maxNameValueBytes {
-		r.add(RuleCookieSize, flow.SeverityLow,
-			"name and value exceed 4096 bytes: browsers ignore the cookie", ev,
+		r.addCookie(i, RuleCookieSize, flow.SeverityLow,
+			"name and value exceed 4096 bytes: browsers ignore the cookie",
 			"keep the cookie under 4096 bytes (store the data server-side, keep an id)")
 	}
-	for i, a := range c.Attrs {
+	for j, a := range c.Attrs {
 		if len(a.Value) > maxAttrValueBytes {
-			r.add(RuleCookieSize, flow.SeverityInfo,
-				"attribute "+a.Name+" exceeds 1024 bytes: browsers ignore the attribute", ev,
+			r.addCookie(i, RuleCookieSize, flow.SeverityInfo,
+				"attribute "+a.Name+" exceeds 1024 bytes: browsers ignore the attribute",
 				"shorten the "+a.Name+" attribute to 1024 bytes or less")
 		}
-		for _, prev := range c.Attrs[:i] {
+		for _, prev := range c.Attrs[:j] {
 			if equalFoldASCII(prev.Name, a.Name) {
-				r.add(RuleCookieSize, flow.SeverityInfo,
-					"attribute "+a.Name+" repeated: the last one wins", ev,
+				r.addCookie(i, RuleCookieSize, flow.SeverityInfo,
+					"attribute "+a.Name+" repeated: the last one wins",
 					"send each attribute once")
 				break
 			}
@@ -175,7 +175,7 @@ func (r *run) repeatedCookieRule() {
 			p := &r.set[j]
 			if p.Name == c.Name && p.Domain == c.Domain && p.Path == c.Path && p.Raw != "" && c.Raw != "" {
 				r.add(RuleCookieSize, flow.SeverityInfo,
-					"cookie set twice in one response: the last line wins", r.setEvidence[i],
+					"cookie set twice in one response: the last line wins", r.cookieEvidence(i),
 					"send one Set-Cookie line per cookie")
 				break
 			}
@@ -202,4 +202,9 @@ func (r *run) cookieHeaderRule() {
 		"cookies sent over plain http: readable by anyone on the path",
 		"Cookie: "+strings.Join(names, ", "),
 		"serve the site over https only (redirect http://, send Strict-Transport-Security) and mark the cookies Secure")
+}
+
+// addCookie records a finding about the Set-Cookie line r.set[i].
+func (r *run) addCookie(i int, rule string, sev flow.Severity, message, fix string) {
+	r.add(rule, sev, message, r.cookieEvidence(i), fix)
 }

@@ -19,83 +19,104 @@ func (r *run) htmlRules() {
 		return
 	}
 	doc := decodedBody(r.f.Response.Header, r.f.Response.Body)
-	if len(doc) == 0 {
+	// Cheap pre-filters first: most pages have no "http:" inside a tag that
+	// loads content, or no "password" inside an input tag, and skip the scan.
+	if r.https {
+		if anyInTag(doc, indexHTTPColon, loadsContent) {
+			r.httpsPageRules(doc)
+		}
 		return
 	}
-	mixed, passwordSeen := 0, false
-	scanHTMLTags(doc, func(tag []byte, attrs []htmlAttr) {
-		if r.https {
-			if attr, sev := mixedContentAttr(tag, attrs); attr != "" && mixed < maxHTMLFindings {
+	if anyInTag(doc, indexPassword, isInput) {
+		r.httpPageRules(doc)
+	}
+}
+
+func loadsContent(k tagKind) bool { return k != tagOther && k != tagRawText }
+
+func isInput(k tagKind) bool { return k == tagInput }
+
+func indexPassword(doc []byte, from int) int { return indexFold(doc, "password", from) }
+
+func (r *run) httpsPageRules(doc []byte) {
+	mixed, forms := 0, 0
+	scanHTMLTags(doc, loadsContent,
+		func(kind tagKind, tag []byte, attrs []htmlAttr) {
+			if attr, sev := mixedContentAttr(kind, attrs); attr != "" && mixed < maxHTMLFindings {
 				mixed++
 				v, _ := attrValue(attrs, attr)
 				r.add(RuleMixedContent, sev,
 					"https page loads "+string(bytes.ToLower(tag))+" content over http: an attacker can rewrite it",
 					tagEvidence(tag, attr, v), "load it from https:// (or a protocol-relative //host URL)")
 			}
-			if attr := insecureFormAttr(tag, attrs); attr != "" {
+			if attr := insecureFormAttr(kind, attrs); attr != "" && forms < maxHTMLFindings {
+				forms++
 				v, _ := attrValue(attrs, attr)
 				r.add(RuleInsecureForm, flow.SeverityMedium,
 					"https page with a form that submits to http: the data crosses the network in clear",
 					tagEvidence(tag, attr, v), "make the form submit to https://")
 			}
-			return
-		}
-		if !passwordSeen && equalFoldASCII(string(tag), "input") {
-			if t, _ := attrValue(attrs, "type"); equalFoldASCII(string(bytes.TrimSpace(t)), "password") {
-				passwordSeen = true
-				name, _ := attrValue(attrs, "name")
-				r.add(RuleInsecureForm, flow.SeverityMedium,
-					"password field on a plain-http page: the form and what is typed are exposed",
-					`<input type="password" name="`+string(name)+`">`,
-					"serve the login page and its form target over https only")
+		})
+}
+
+func (r *run) httpPageRules(doc []byte) {
+	passwordSeen := false
+	scanHTMLTags(doc, func(k tagKind) bool { return k == tagInput && !passwordSeen },
+		func(_ tagKind, _ []byte, attrs []htmlAttr) {
+			t, _ := attrValue(attrs, "type")
+			if !equalFoldBytesString(bytes.TrimSpace(t), "password") {
+				return
 			}
-		}
-	})
+			passwordSeen = true
+			name, _ := attrValue(attrs, "name")
+			r.add(RuleInsecureForm, flow.SeverityMedium,
+				"password field on a plain-http page: the form and what is typed are exposed",
+				`<input type="password" name="`+string(name)+`">`,
+				"serve the login page and its form target over https only")
+		})
 }
 
 // mixedContentAttr says which attribute of a tag loads http: content and
 // how bad it is: medium for active content (scripts, frames, plugins,
 // stylesheets, and <base>, which redirects every relative URL), low for
 // passive media.
-func mixedContentAttr(tag []byte, attrs []htmlAttr) (string, flow.Severity) {
-	t := string(tag) // compared only; the compiler keeps short conversions off the heap
+func mixedContentAttr(kind tagKind, attrs []htmlAttr) (string, flow.Severity) {
 	insecure := func(attr string) bool {
 		v, ok := attrValue(attrs, attr)
 		return ok && isInsecureURL(v)
 	}
-	switch {
-	case equalFoldASCII(t, "script"), equalFoldASCII(t, "iframe"), equalFoldASCII(t, "frame"), equalFoldASCII(t, "embed"):
+	switch kind {
+	case tagScript, tagIframe, tagFrame, tagEmbed:
 		if insecure("src") {
 			return "src", flow.SeverityMedium
 		}
-	case equalFoldASCII(t, "object"):
+	case tagObject:
 		if insecure("data") {
 			return "data", flow.SeverityMedium
 		}
-	case equalFoldASCII(t, "base"):
+	case tagBase:
 		if insecure("href") {
 			return "href", flow.SeverityMedium
 		}
-	case equalFoldASCII(t, "link"):
+	case tagLink:
 		if !insecure("href") {
 			return "", 0
 		}
 		rel, _ := attrValue(attrs, "rel")
 		switch {
-		case containsFold(string(rel), "stylesheet"), containsFold(string(rel), "modulepreload"):
+		case containsFoldBytes(rel, "stylesheet"), containsFoldBytes(rel, "modulepreload"):
 			return "href", flow.SeverityMedium
-		case containsFold(string(rel), "icon"), containsFold(string(rel), "preload"), containsFold(string(rel), "manifest"):
+		case containsFoldBytes(rel, "icon"), containsFoldBytes(rel, "preload"), containsFoldBytes(rel, "manifest"):
 			return "href", flow.SeverityLow
 		}
-	case equalFoldASCII(t, "img"), equalFoldASCII(t, "audio"), equalFoldASCII(t, "video"),
-		equalFoldASCII(t, "source"), equalFoldASCII(t, "track"), equalFoldASCII(t, "input"):
+	case tagImg, tagAudio, tagVideo, tagSource, tagTrack, tagInput:
 		if insecure("src") {
 			return "src", flow.SeverityLow
 		}
-		if v, ok := attrValue(attrs, "srcset"); ok && containsFold(string(v), "http:") {
+		if v, ok := attrValue(attrs, "srcset"); ok && containsHTTPColon(v) {
 			return "srcset", flow.SeverityLow
 		}
-		if equalFoldASCII(t, "video") && insecure("poster") {
+		if kind == tagVideo && insecure("poster") {
 			return "poster", flow.SeverityLow
 		}
 	}
@@ -103,13 +124,12 @@ func mixedContentAttr(tag []byte, attrs []htmlAttr) (string, flow.Severity) {
 }
 
 // insecureFormAttr: a form action, or a button/input formaction, to http:.
-func insecureFormAttr(tag []byte, attrs []htmlAttr) string {
-	t := string(tag)
+func insecureFormAttr(kind tagKind, attrs []htmlAttr) string {
 	var attr string
-	switch {
-	case equalFoldASCII(t, "form"):
+	switch kind {
+	case tagForm:
 		attr = "action"
-	case equalFoldASCII(t, "button"), equalFoldASCII(t, "input"):
+	case tagButton, tagInput:
 		attr = "formaction"
 	default:
 		return ""

@@ -60,7 +60,7 @@ type run struct {
 	answered bool // the response came from the upstream, not from onpath
 
 	set         []SetCookie // the response's Set-Cookie lines (void ones included)
-	setEvidence []string    // "Set-Cookie: NAME" per set cookie
+	setEvidence []string    // "Set-Cookie: NAME" per set cookie, built on first use
 	sent        []RequestCookie
 
 	out []flow.Finding
@@ -76,13 +76,19 @@ func newRun(f *flow.Flow, now time.Time) *run {
 	}
 	r.answered = f.Response != nil && answeredByUpstream(f.Error)
 	if r.answered {
-		lines := f.Response.Header["Set-Cookie"]
-		if len(lines) > 0 {
+		if lines := f.Response.Header["Set-Cookie"]; len(lines) > 0 {
+			total := 0
+			for _, line := range lines {
+				total += strings.Count(line, ";") + 1
+			}
+			attrBuf := make([]Attr, 0, total)
+			maxAges := make([]int64, len(lines))
 			r.set = make([]SetCookie, len(lines))
 			r.setEvidence = make([]string, len(lines))
+			origin := originOf(r.url)
 			for i, line := range lines {
-				r.set[i], _ = ParseSetCookie(line, r.url, now) // void lines keep Ignored
-				r.setEvidence[i] = setCookieEvidence(r.set[i].Name)
+				r.set[i], _ = parseSetCookie(line, origin, now, attrBuf, &maxAges[i]) // void lines keep Ignored
+				attrBuf = attrBuf[:len(attrBuf)+len(r.set[i].Attrs)]
 			}
 		}
 	}
@@ -103,6 +109,15 @@ func answeredByUpstream(e *flow.Error) bool {
 		return true
 	}
 	return false
+}
+
+// cookieEvidence is "Set-Cookie: NAME" for r.set[i], built once and only
+// for cookies that get a finding.
+func (r *run) cookieEvidence(i int) string {
+	if r.setEvidence[i] == "" {
+		r.setEvidence[i] = setCookieEvidence(r.set[i].Name)
+	}
+	return r.setEvidence[i]
 }
 
 func setCookieEvidence(name string) string {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,6 +120,29 @@ func BenchmarkPut(b *testing.B) {
 	st, _ := s.Stats()
 	b.ReportMetric(float64(i)/elapsed.Seconds(), "flows/s")
 	b.ReportMetric(float64(i)/float64(max(st.Commits, 1)), "flows/commit")
+}
+
+// BenchmarkPutParallel is Put from many goroutines, as the proxy does:
+// encoding happens in the callers, the writer only commits.
+func BenchmarkPutParallel(b *testing.B) {
+	s, _ := mustOpen(b)
+	body := bytes.Repeat([]byte("x"), 2048)
+	start := time.Now()
+	var n atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			f := listFlow(int(n.Add(1)))
+			f.Response.Body = flow.Body{Size: 2048, Data: body}
+			if err := s.Put(f); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	if err := s.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(n.Load())/time.Since(start).Seconds(), "flows/s")
 }
 
 func BenchmarkDecodeSummary(b *testing.B) {

@@ -247,8 +247,13 @@ func TestCloseGivesUpWhenDiskStaysFull(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- s.Flush() }()
 	start := time.Now()
 	err := s.Close()
+	if ferr := <-flushed; ferr == nil {
+		t.Error("Flush returned nil although its flows were never written")
+	}
 	if err == nil || !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "10 flows could not be written") {
 		t.Errorf("Close() = %v, want an error naming 10 unwritten flows and ENOSPC", err)
 	}

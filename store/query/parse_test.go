@@ -47,6 +47,9 @@ func TestParseCanonicalString(t *testing.T) {
 		if got := q.String(); got != tt.want {
 			t.Errorf("Parse(%q).String() = %q, want %q", tt.in, got, tt.want)
 		}
+		if q.Empty() != (tt.want == "") {
+			t.Errorf("Parse(%q).Empty() = %t, want %t", tt.in, q.Empty(), tt.want == "")
+		}
 		again, err := Parse(q.String())
 		if err != nil || again.String() != q.String() {
 			t.Errorf("Parse(%q) = %v, %v; want the same query back", q.String(), again, err)

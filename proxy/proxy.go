@@ -100,7 +100,7 @@ type Proxy struct {
 
 	initOnce sync.Once
 	initErr  error
-	rt       *runtime
+	rt       *engine
 
 	mu        sync.Mutex
 	srv       *http.Server
@@ -111,8 +111,8 @@ type Proxy struct {
 	done      chan struct{} // closed when Shutdown has finished
 }
 
-// runtime is what Proxy builds once from its fields.
-type runtime struct {
+// engine is what Proxy builds once from its fields.
+type engine struct {
 	goproxy     *goproxy.ProxyHttpServer
 	transport   *http.Transport
 	dialer      *net.Dialer
@@ -183,7 +183,7 @@ func (p *Proxy) init() error {
 			p.initErr = fmt.Errorf("proxy: verify cache: %w", err)
 			return
 		}
-		rt := &runtime{verifyCache: cache, log: log}
+		rt := &engine{verifyCache: cache, log: log}
 		rt.dialer = &net.Dialer{Timeout: p.dialTimeout(), KeepAlive: 30 * time.Second}
 		rt.transport = p.newTransport(rt)
 		rt.goproxy = p.newGoproxy(rt)
@@ -204,7 +204,7 @@ func (l goproxyLogger) Printf(format string, v ...any) {
 	l.log.Debug(strings.TrimSpace(fmt.Sprintf(format, v...)), "component", "goproxy")
 }
 
-func (p *Proxy) newGoproxy(rt *runtime) *goproxy.ProxyHttpServer {
+func (p *Proxy) newGoproxy(rt *engine) *goproxy.ProxyHttpServer {
 	gp := goproxy.NewProxyHttpServer()
 	gp.Logger = goproxyLogger{rt.log}
 	gp.Verbose = false

@@ -22,7 +22,7 @@ import (
 // dialTLS: verification is done by verifyUpstream rather than by
 // crypto/tls, so that the chain and the verification error can be recorded
 // even when Insecure lets the request go ahead.
-func (p *Proxy) newTransport(rt *runtime) *http.Transport {
+func (p *Proxy) newTransport(rt *engine) *http.Transport {
 	return &http.Transport{
 		Proxy: nil, // never chain through $HTTP_PROXY: onpath talks to servers directly
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -40,7 +40,7 @@ func (p *Proxy) newTransport(rt *runtime) *http.Transport {
 	}
 }
 
-func (p *Proxy) dialUpstream(ctx context.Context, rt *runtime, network, addr string) (net.Conn, error) {
+func (p *Proxy) dialUpstream(ctx context.Context, rt *engine, network, addr string) (net.Conn, error) {
 	c, err := rt.dialer.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
@@ -56,7 +56,7 @@ type onlyHTTP1Key struct{}
 // runs (with its httptrace hooks). The config is per connection because
 // verification needs the host name, which crypto/tls does not report for
 // IP addresses.
-func (p *Proxy) dialTLS(ctx context.Context, rt *runtime, network, addr string) (net.Conn, error) {
+func (p *Proxy) dialTLS(ctx context.Context, rt *engine, network, addr string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func (e *certError) Error() string {
 
 func (e *certError) Unwrap() error { return e.err }
 
-func (p *Proxy) verifyUpstream(rt *runtime, host string, cs tls.ConnectionState) error {
+func (p *Proxy) verifyUpstream(rt *engine, host string, cs tls.ConnectionState) error {
 	verr := p.verifyChain(host, cs)
 	key := verifyCacheKey(host, cs)
 	if verr != nil {

@@ -161,3 +161,16 @@ func upstreamCAFile(t *testing.T) string {
 	}
 	return path
 }
+
+func osMkdirTemp() (string, error) { return os.MkdirTemp("", "onpath-bin-") }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if !built.Load() {
+		os.Exit(code)
+	}
+	if bin, err := buildOnce(); err == nil && bin != "" {
+		os.RemoveAll(filepath.Dir(bin))
+	}
+	os.Exit(code)
+}

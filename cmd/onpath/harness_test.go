@@ -145,10 +145,17 @@ func noEnv(string) string { return "" }
 // cli runs one onpath command in-process and returns its output and exit code.
 func cli(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return cliEnv(t, nil, args...)
+}
+
+// cliEnv is cli with environment variables.
+func cliEnv(t *testing.T, environ map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	code = Run(ctx, args, Stdio{In: strings.NewReader(""), Out: &out, Err: &errOut}, noEnv)
+	getenv := func(k string) string { return environ[k] }
+	code = Run(ctx, args, Stdio{In: strings.NewReader(""), Out: &out, Err: &errOut}, getenv)
 	return out.String(), errOut.String(), code
 }
 

@@ -31,11 +31,13 @@ func (p *Proxy) newTransport(rt *engine) *http.Transport {
 		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return p.dialTLS(ctx, rt, network, addr)
 		},
-		ForceAttemptHTTP2:     true,
-		DisableCompression:    true, // never add Accept-Encoding nor decode: bytes pass unchanged
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:   true,
+		DisableCompression:  true, // never add Accept-Encoding nor decode: bytes pass unchanged
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: 64,
+		// Pooled connections are dropped before the idle bound of
+		// dialUpstream would close them under the transport's feet.
+		IdleConnTimeout:       min(90*time.Second, p.idleTimeout()/2),
 		ExpectContinueTimeout: time.Second,
 	}
 }

@@ -200,3 +200,24 @@ func TestFIFOMapForgetsOldestFirst(t *testing.T) {
 		t.Errorf("len = %d, want 3", m.len())
 	}
 }
+
+// FuzzFindings runs every rule, the cookie table and the exposure view on
+// a flow built from fuzzed parts: none may panic.
+func FuzzFindings(f *testing.F) {
+	f.Add("https://shop.example/a?token=abcdefghijk", "sid=1; theme=x", "sid=2; Path=/; Domain=shop.example", "text/html", `<script src="http://x/"></script><input type=password>`, 302, "http://other/")
+	f.Add("http://localhost/", "", "__Host-a=1; Secure", "application/json", `{"password":"x"}`, 200, "")
+	f.Add("%", ";", "=", "", "<", 0, "::")
+	f.Fuzz(func(t *testing.T, rawURL, cookie, setCookie, contentType, body string, code int, location string) {
+		fl := newFlow(rawURL, reqHeader("Cookie", cookie), setCookies(setCookie), responseBody(contentType, body),
+			requestBody("POST", contentType, body), redirect(code, location), reqHeader("Referer", location))
+		c := NewChecker(fixedClock())
+		fs := c.Check(fl)
+		Cookies(fl, fs, testNow)
+		Exposure(fl)
+		for _, fd := range fs {
+			if fd.Rule == "" || fd.Severity == flow.SeverityNone {
+				t.Fatalf("malformed finding %+v", fd)
+			}
+		}
+	})
+}

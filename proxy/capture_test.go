@@ -277,3 +277,33 @@ func TestBodyLimitTruncatesCaptureNotTraffic(t *testing.T) {
 		}
 	}
 }
+
+func TestBodylessResponsesEndCleanly(t *testing.T) {
+	h := newHarness(t)
+	tests := []struct {
+		method, path string
+		want         int
+	}{
+		{"HEAD", "/get", 200},
+		{"GET", "/status/204", 204},
+		{"GET", "/status/304", 304},
+		{"GET", "/bytes/0", 200},
+	}
+	for _, base := range []string{h.up.HTTP.URL, h.up.HTTPS.URL} {
+		for _, h2 := range []bool{false, true} {
+			for _, tt := range tests {
+				req, _ := http.NewRequest(tt.method, base+tt.path, nil)
+				resp, err := h.client(h2).Do(req)
+				if err != nil {
+					t.Fatalf("%s %s: %v", tt.method, base+tt.path, err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				f := h.flowFor(base + tt.path)
+				if resp.StatusCode != tt.want || f.Status() != tt.want || f.Error != nil {
+					t.Errorf("%s %s h2=%v: client %d, flow %d error %v; want %d and no error", tt.method, base+tt.path, h2, resp.StatusCode, f.Status(), f.Error, tt.want)
+				}
+			}
+		}
+	}
+}

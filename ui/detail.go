@@ -41,24 +41,28 @@ func tabBar(active tab) Line {
 	return l
 }
 
-// flowTitle is the one-line description of a flow above the tabs.
-func flowTitle(f *flow.Flow) Line {
-	l := Line{{Text: "#" + strconv.FormatUint(uint64(f.ID), 10) + " ", Role: RoleDim}}
+// flowTitle is the one-line description of a flow above the tabs; the
+// URL is shortened from the middle so the outcome stays visible.
+func flowTitle(f *flow.Flow, width int) Line {
+	head := Line{{Text: "#" + strconv.FormatUint(uint64(f.ID), 10) + " ", Role: RoleDim}}
 	if f.Kind == flow.KindTunnel {
-		l = append(l, Span{Text: "passthrough tunnel ", Role: RoleTitle}, Span{Text: printable(f.Request.URL)})
+		head = append(head, Span{Text: "passthrough tunnel ", Role: RoleTitle})
 	} else {
-		l = append(l, Span{Text: printable(f.Request.Method) + " ", Role: RoleTitle}, Span{Text: printable(f.Request.URL)})
+		head = append(head, Span{Text: printable(f.Request.Method) + " ", Role: RoleTitle})
 	}
+	var tail Line
 	switch {
 	case f.Pending():
-		l = append(l, Span{Text: "  (in progress)", Role: RolePending})
+		tail = append(tail, Span{Text: "  (in progress)", Role: RolePending})
 	case f.Response != nil:
-		l = append(l, Span{Text: " → "}, Span{Text: strconv.Itoa(f.Response.Status) + " " + http.StatusText(f.Response.Status), Role: statusRole(f.Response.Status)})
+		tail = append(tail, Span{Text: " → "}, Span{Text: strconv.Itoa(f.Response.Status) + " " + http.StatusText(f.Response.Status), Role: statusRole(f.Response.Status)})
 	}
 	if f.Error != nil {
-		l = append(l, Span{Text: "  failed: " + printable(f.Error.Error()), Role: RoleError})
+		tail = append(tail, Span{Text: "  failed: " + printable(f.Error.Error()), Role: RoleError})
 	}
-	return l
+	room := max(width-head.Width()-tail.Width(), 12)
+	l := append(head, Span{Text: shortenMiddle(printable(f.Request.URL), room)})
+	return append(l, tail...)
 }
 
 // sensitiveHeaders carry credentials or session state.

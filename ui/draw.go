@@ -193,7 +193,7 @@ func (u *uiState) drawDetail(w, h int) {
 		u.drawLine(1, w, tabBar(d.tab), RoleNormal)
 	}
 	if h >= 4 {
-		u.drawLine(2, w, flowTitle(d.f), RoleNormal)
+		u.drawLine(2, w, flowTitle(d.f, w), RoleNormal)
 	}
 	contentH := max(h-4, 0)
 	if contentH == 0 {

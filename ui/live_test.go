@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -106,5 +108,49 @@ func TestQuitAsksWhileLive(t *testing.T) {
 		hs.done <- nil // for the cleanup
 	case <-time.After(10 * time.Second):
 		t.Fatal("q y did not quit")
+	}
+}
+
+func TestRecorderErrorIsLoud(t *testing.T) {
+	st := openStore(t, mixedFlows(t)[:2])
+	opts := defaultOptions(st)
+	opts.Live = true
+	opts.Status = Status{Listen: "127.0.0.1:8080", QueueDepth: func() int { return 37 },
+		RecorderError: func() error { return errors.New("write flows.db: no space left on device") }}
+	hs := start(t, opts, 140, 8)
+	txt := hs.golden("recorder_error")
+	if !strings.Contains(txt, "RECORDER FAILED: write flows.db: no space left on device") || !strings.Contains(txt, "queue 37") {
+		t.Errorf("status bar lacks the recorder state:\n%s", txt)
+	}
+	if hs.roleOf("RECORDER FAILED") != hs.v.ui.theme[RoleBarError] {
+		t.Errorf("recorder error not drawn in the error style")
+	}
+}
+
+// A flow open in the detail view while it is pending fills in when it
+// finishes.
+func TestOpenPendingFlowFillsIn(t *testing.T) {
+	fs := mixedFlows(t)
+	pending := fs[len(fs)-1] // flow 10, pending
+	st := openStore(t, fs)
+	opts := defaultOptions(st)
+	opts.Live = true
+	hs := start(t, opts, 100, 20)
+	hs.key(tcell.KeyEnter)
+	hs.waitText("(in progress)")
+	hs.runes("2")
+	hs.waitText("Waiting for the response")
+
+	finished := *pending
+	finished.Timings.End = finished.Timings.Start.Add(time.Second)
+	finished.Response = &flow.Response{Proto: "HTTP/1.1", Status: 200, Header: http.Header{"Content-Type": {"text/plain"}},
+		Body: flow.Body{Size: 5, Data: []byte("done\n")}}
+	if err := st.PutBatch([]*flow.Flow{&finished}); err != nil {
+		t.Fatal(err)
+	}
+	hs.v.Notify(finished.Summarize())
+	txt := hs.waitText("HTTP/1.1 200 OK")
+	if !strings.Contains(txt, "done") || !strings.Contains(txt, "[2 Response]") {
+		t.Errorf("finished flow not refreshed in place:\n%s", txt)
 	}
 }

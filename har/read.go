@@ -143,12 +143,13 @@ func jsonError(data []byte, base int64, entryIndex int, err error) error {
 		if syn.Offset >= int64(len(data)) || strings.Contains(syn.Error(), "unexpected end") {
 			re.Err = fmt.Errorf("%w: unexpected end of input (truncated file?)", ErrSyntax)
 		}
-		re.Line, re.Column = lineColumn(data, max(base, 0)+syn.Offset)
+		// Offset counts the bytes read, the bad one included.
+		re.Line, re.Column = lineColumn(data, max(base, 0)+syn.Offset-1)
 	case errors.As(err, &typ):
 		re.Field = typ.Field
 		re.Err = fmt.Errorf("want %v, got JSON %s", typ.Type, typ.Value)
 		if base >= 0 {
-			re.Line, re.Column = lineColumn(data, base+typ.Offset)
+			re.Line, re.Column = lineColumn(data, base+typ.Offset-1)
 		}
 	default:
 		if base >= 0 {
@@ -288,6 +289,9 @@ func fromEntry(ent *entry, importID string) (*flow.Flow, string, error) {
 		pairs := make([]string, len(req.Cookies))
 		for i, c := range req.Cookies {
 			pairs[i] = c.Name + "=" + c.Value
+		}
+		if f.Request.Header == nil {
+			f.Request.Header = http.Header{}
 		}
 		f.Request.Header.Set("Cookie", strings.Join(pairs, "; "))
 	}

@@ -1,0 +1,536 @@
+// Command loadtest measures the onpath proxy against direct connections to
+// the same loopback upstream, in one run, and prints the figures as
+// ratios. The proxy runs in a child process (this binary with -child), so
+// its peak RSS (VmHWM) is its own.
+//
+//	go run ./bench/loadtest [-duration 3s] [-concurrency 32] [-hosts 500] [-size 100]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"onpath/ca"
+	"onpath/flow"
+	"onpath/proxy"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	duration    time.Duration
+	concurrency int
+	hosts       int
+	sizeMiB     int
+	maxRequests int
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	child := fs.Bool("child", false, "run as the proxy child (internal)")
+	rootsFile := fs.String("roots", "", "upstream CA file for the child (internal)")
+	fs.DurationVar(&o.duration, "duration", 3*time.Second, "duration of each throughput phase")
+	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent clients")
+	fs.IntVar(&o.hosts, "hosts", 500, "distinct host names for the leaf-minting phase")
+	fs.IntVar(&o.sizeMiB, "size", 100, "MiB for the download and upload phases")
+	fs.IntVar(&o.maxRequests, "max-requests", 500_000, "cap on requests per phase")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *child {
+		return runChild(*rootsFile, os.Stdin, stdout)
+	}
+	return runParent(o, stdout)
+}
+
+// runChild serves a proxy until stdin closes, then shuts down and reports
+// the flows it finished and its peak RSS.
+func runChild(rootsFile string, stdin io.Reader, stdout io.Writer) error {
+	dir, err := os.MkdirTemp("", "onpath-loadtest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	authority, _, err := ca.LoadOrCreate(dir, ca.Options{})
+	if err != nil {
+		return err
+	}
+	leaves, err := authority.NewLeaves(4096)
+	if err != nil {
+		return err
+	}
+	pem, err := os.ReadFile(rootsFile)
+	if err != nil {
+		return err
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	var finished atomic.Int64
+	p := &proxy.Proxy{
+		Certificate:   leaves.Get,
+		UpstreamRoots: roots,
+		OnFinish:      func(*flow.Flow) { finished.Add(1) },
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "ADDR %s\nCA %s\n", l.Addr(), authority.CertPath())
+	served := make(chan error, 1)
+	go func() { served <- p.Serve(l) }()
+	io.Copy(io.Discard, stdin)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Shutdown(ctx); err != nil {
+		return err
+	}
+	if err := <-served; err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "FLOWS %d\nHWM %d\n", finished.Load(), peakRSS(os.Getpid()))
+	return nil
+}
+
+// peakRSS reads VmHWM (kB) of pid.
+func peakRSS(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return -1
+}
+
+type childProxy struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Reader
+	addr  string
+	roots *x509.CertPool
+}
+
+func startChild(rootsFile string) (*childProxy, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, "-child", "-roots", rootsFile)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &childProxy{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
+	for range 2 {
+		line, err := c.out.ReadString('\n')
+		if err != nil {
+			return nil, fmt.Errorf("child: %w", err)
+		}
+		key, value, _ := strings.Cut(strings.TrimSpace(line), " ")
+		switch key {
+		case "ADDR":
+			c.addr = value
+		case "CA":
+			pem, err := os.ReadFile(value)
+			if err != nil {
+				return nil, err
+			}
+			c.roots = x509.NewCertPool()
+			c.roots.AppendCertsFromPEM(pem)
+		}
+	}
+	return c, nil
+}
+
+// stop ends the child and returns its finished flows and peak RSS in MiB.
+func (c *childProxy) stop() (flows int64, rssMiB float64, err error) {
+	c.stdin.Close()
+	for {
+		line, rerr := c.out.ReadString('\n')
+		key, value, _ := strings.Cut(strings.TrimSpace(line), " ")
+		n, _ := strconv.ParseInt(value, 10, 64)
+		switch key {
+		case "FLOWS":
+			flows = n
+		case "HWM":
+			rssMiB = float64(n) / 1024
+		}
+		if rerr != nil {
+			break
+		}
+	}
+	return flows, rssMiB, c.cmd.Wait()
+}
+
+func runParent(o options, stdout io.Writer) error {
+	upstreamCA, leaf, err := upstreamCerts()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "onpath-loadtest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	rootsFile := filepath.Join(tmp, "upstream-ca.pem")
+	if err := os.WriteFile(rootsFile, upstreamCA.pem, 0o644); err != nil {
+		return err
+	}
+
+	size := int64(o.sizeMiB) << 20
+	small := bytes.Repeat([]byte("o"), 1024)
+	chunk := bytes.Repeat([]byte("0123456789abcdef"), 4096)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/download":
+			w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+			for sent := int64(0); sent < size; sent += int64(len(chunk)) {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		case "/upload":
+			n, _ := io.Copy(io.Discard, r.Body)
+			fmt.Fprint(w, n)
+		default:
+			w.Write(small)
+		}
+	})
+	plain := httptest.NewServer(handler)
+	defer plain.Close()
+	secure := httptest.NewUnstartedServer(handler)
+	secure.EnableHTTP2 = true
+	secure.TLS = &tls.Config{Certificates: []tls.Certificate{leaf}}
+	secure.StartTLS()
+	defer secure.Close()
+
+	child, err := startChild(rootsFile)
+	if err != nil {
+		return err
+	}
+	upstreamTLS := &tls.Config{RootCAs: upstreamCA.pool}
+	proxyTLS := &tls.Config{RootCAs: child.roots}
+	fmt.Fprintf(stdout, "onpath load test: concurrency %d, %s per phase, loopback upstream\n\n", o.concurrency, o.duration)
+	fmt.Fprintf(stdout, "%-16s %10s %10s %7s %9s %9s %9s %9s %9s\n", "phase", "proxy/s", "direct/s", "ratio", "p50 prx", "p50 dir", "p99 prx", "p99 dir", "p99 +")
+	var sent int64
+	for _, ph := range []struct {
+		name      string
+		url       string
+		keepAlive bool
+	}{
+		{"http keep-alive", plain.URL + "/small", true},
+		{"https keep-alive", secure.URL + "/small", true},
+		{"https new conn", secure.URL + "/small", false},
+	} {
+		direct := client("", upstreamTLS, ph.keepAlive, o.concurrency)
+		proxied := client(child.addr, proxyTLS, ph.keepAlive, o.concurrency)
+		d := load(o, func() error { return fetch(direct, ph.url) })
+		p := load(o, func() error { return fetch(proxied, ph.url) })
+		direct.CloseIdleConnections()
+		proxied.CloseIdleConnections()
+		sent += int64(len(p.lat) + p.errs)
+		fmt.Fprintf(stdout, "%-16s %10.0f %10.0f %7.2f %9s %9s %9s %9s %9s   errors %d/%d\n", ph.name,
+			p.rps(), d.rps(), p.rps()/d.rps(), ms(p.pct(0.5)), ms(d.pct(0.5)), ms(p.pct(0.99)), ms(d.pct(0.99)),
+			ms(p.pct(0.99)-d.pct(0.99)), p.errs, d.errs)
+	}
+
+	// Leaf minting: the first request to each of o.hosts names.
+	target := strings.TrimPrefix(secure.URL, "https://")
+	if err := firstRequest(child, target, "warm.localhost"); err != nil {
+		return err
+	}
+	known, err := timeRequests(o.hosts, func(int) error { return firstRequest(child, target, "warm.localhost") })
+	if err != nil {
+		return err
+	}
+	fresh, err := timeRequests(o.hosts, func(i int) error { return firstRequest(child, target, fmt.Sprintf("h%d.localhost", i)) })
+	if err != nil {
+		return err
+	}
+	sent += int64(2*o.hosts + 1)
+	fmt.Fprintf(stdout, "\nfirst request to %d new hosts: %s each; to a known host: %s each; minting adds %s\n",
+		o.hosts, ms(fresh), ms(known), ms(fresh-known))
+
+	flows, rss, err := child.stop()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "flows: sent %d, recorded %d, lost %d; proxy peak RSS over the load phases %.1f MiB\n", sent, flows, sent-flows, rss)
+
+	// Large transfers in a fresh child, so its peak RSS is theirs.
+	child, err = startChild(rootsFile)
+	if err != nil {
+		return err
+	}
+	proxyTLS = &tls.Config{RootCAs: child.roots}
+	direct := client("", upstreamTLS, true, 1)
+	proxied := client(child.addr, proxyTLS, true, 1)
+	fmt.Fprintf(stdout, "\n%-16s %10s %10s %7s\n", "transfer", "proxy MB/s", "direct MB/s", "ratio")
+	for _, tr := range []struct {
+		name string
+		do   func(*http.Client) error
+	}{
+		{fmt.Sprintf("download %d MiB", o.sizeMiB), func(c *http.Client) error { return fetch(c, secure.URL+"/download") }},
+		{fmt.Sprintf("upload %d MiB", o.sizeMiB), func(c *http.Client) error {
+			resp, err := c.Post(secure.URL+"/upload", "application/octet-stream", io.LimitReader(repeat(chunk), size))
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			got, _ := io.ReadAll(resp.Body)
+			if string(got) != strconv.FormatInt(size, 10) {
+				return fmt.Errorf("upstream read %s bytes, want %d", got, size)
+			}
+			return nil
+		}},
+	} {
+		rate := func(c *http.Client) (float64, error) {
+			start := time.Now()
+			if err := tr.do(c); err != nil {
+				return 0, err
+			}
+			return float64(size) / (1 << 20) / time.Since(start).Seconds(), nil
+		}
+		d, err := rate(direct)
+		if err != nil {
+			return err
+		}
+		p, err := rate(proxied)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%-16s %10.0f %10.0f %7.2f\n", tr.name, p, d, p/d)
+	}
+	proxied.CloseIdleConnections()
+	flows, rss, err = child.stop()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "flows: sent 2, recorded %d; proxy peak RSS while streaming %.1f MiB\n", flows, rss)
+	return nil
+}
+
+type result struct {
+	lat     []time.Duration
+	errs    int
+	elapsed time.Duration
+}
+
+func (r result) rps() float64 { return float64(len(r.lat)) / r.elapsed.Seconds() }
+
+func (r result) pct(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+
+// load runs do from o.concurrency goroutines for o.duration, at most o.maxRequests times.
+func load(o options, do func() error) result {
+	var count atomic.Int64
+	var mu sync.Mutex
+	var res result
+	start := time.Now()
+	deadline := start.Add(o.duration)
+	var wg sync.WaitGroup
+	for range o.concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			errs := 0
+			for time.Now().Before(deadline) && count.Add(1) <= int64(o.maxRequests) {
+				t0 := time.Now()
+				if err := do(); err != nil {
+					errs++
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			res.lat = append(res.lat, lat...)
+			res.errs += errs
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	slices.Sort(res.lat)
+	return res
+}
+
+func timeRequests(n int, do func(int) error) (time.Duration, error) {
+	start := time.Now()
+	for i := range n {
+		if err := do(i); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start) / time.Duration(n), nil
+}
+
+// firstRequest opens a CONNECT tunnel to target and sends one request with
+// sni as the TLS server name, so the proxy needs a leaf for sni.
+func firstRequest(c *childProxy, target, sni string) error {
+	conn, err := net.Dial("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("CONNECT: %s", resp.Status)
+	}
+	tc := tls.Client(&readerConn{conn, br}, &tls.Config{ServerName: sni, RootCAs: c.roots})
+	fmt.Fprintf(tc, "GET /small HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target)
+	resp, err = http.ReadResponse(bufio.NewReader(tc), nil)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return err
+	}
+	return nil
+}
+
+type readerConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *readerConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func client(proxyAddr string, tlsConfig *tls.Config, keepAlive bool, concurrency int) *http.Client {
+	tr := &http.Transport{
+		TLSClientConfig:     tlsConfig,
+		DisableKeepAlives:   !keepAlive,
+		MaxIdleConnsPerHost: concurrency * 2,
+		DisableCompression:  true,
+	}
+	if proxyAddr != "" {
+		tr.Proxy = http.ProxyURL(&url.URL{Scheme: "http", Host: proxyAddr})
+	}
+	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
+}
+
+func fetch(c *http.Client, u string) error {
+	resp, err := c.Get(u)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	return err
+}
+
+type repeat []byte
+
+func (r repeat) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		n += copy(p[n:], r)
+	}
+	return n, nil
+}
+
+type upstreamCA struct {
+	pem  []byte
+	pool *x509.CertPool
+}
+
+// upstreamCerts makes a throwaway CA and a leaf for the loopback upstream.
+func upstreamCerts() (upstreamCA, tls.Certificate, error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return upstreamCA{}, tls.Certificate{}, err
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "onpath loadtest upstream CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return upstreamCA{}, tls.Certificate{}, err
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return upstreamCA{}, tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		return upstreamCA{}, tls.Certificate{}, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(caCert)
+	return upstreamCA{pem: pemEncode(caDER), pool: pool}, tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key}, nil
+}
+
+func pemEncode(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}

@@ -154,3 +154,29 @@ func TestOpenPendingFlowFillsIn(t *testing.T) {
 		t.Errorf("finished flow not refreshed in place:\n%s", txt)
 	}
 }
+
+// Scrolled up, the selection stays put as flows arrive; at the bottom it
+// follows them.
+func TestFollowUnlessScrolledUp(t *testing.T) {
+	st := openStore(t, mixedFlows(t)[:3])
+	hs := start(t, defaultOptions(st), 100, 12)
+	selected := func(sub string) bool {
+		_, _, attrs := hs.roleOf(sub).Decompose()
+		return attrs&tcell.AttrReverse != 0
+	}
+	if !selected("shop.example.com") {
+		t.Fatalf("the newest flow should be selected at start")
+	}
+	hs.key(tcell.KeyUp)
+	hs.v.Notify(flow.Summary{ID: 4, Method: "GET", URL: "https://new.example/one", Status: 200})
+	hs.waitText("4 flows")
+	if !selected("example.org") || selected("new.example") {
+		t.Errorf("scrolled up: the selection moved with a new flow")
+	}
+	hs.key(tcell.KeyEnd)
+	hs.v.Notify(flow.Summary{ID: 5, Method: "GET", URL: "https://newer.example/two", Status: 200})
+	hs.waitText("newer.example")
+	if !selected("newer.example") {
+		t.Errorf("at the bottom: the selection did not follow the new flow")
+	}
+}

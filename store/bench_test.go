@@ -207,3 +207,45 @@ func BenchmarkLastSummaries100(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Microseconds())/float64(b.N)/1000, "ms/op")
 }
+
+// BenchmarkQueryRecords1M runs a query that needs full records (a header
+// term) over a million flows: every record is decoded, no body is read.
+func BenchmarkQueryRecords1M(b *testing.B) {
+	s := openBigStore(b)
+	q, err := query.Parse("header:X-Missing")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total time.Duration
+	for b.Loop() {
+		start := time.Now()
+		err := s.Query(context.Background(), q, nil, func(flow.Summary) bool { return true })
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/query")
+}
+
+// BenchmarkDecodeRecord decodes a list-sized record and a full one (TLS
+// chains, headers, findings).
+func BenchmarkDecodeRecord(b *testing.B) {
+	for _, tt := range []struct {
+		name string
+		f    *flow.Flow
+	}{{"small", listFlow(12345)}, {"full", testFlow(12345)}} {
+		rec, err := encodeRecord(tt.f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(tt.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := decodeRecord(rec); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(rec)), "bytes/record")
+		})
+	}
+}

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -210,47 +213,107 @@ func (s *Store) Query(ctx context.Context, q *query.Query, progress func(done, t
 
 // queryChunk examines up to scanChunk flows after the id after and returns
 // the matching summaries, how many it examined, the last id examined and
-// whether more may follow.
+// whether more may follow. It walks the summaries; when q needs records, only
+// flows whose summary passes q's summary terms have their record decoded
+// (and bodies read), in parallel.
 func queryChunk(tx *bolt.Tx, q *query.Query, after flow.ID, dst []flow.Summary) ([]flow.Summary, int, flow.ID, bool, error) {
-	if !q.NeedsFlow() {
-		c := tx.Bucket(bucketSummaries).Cursor()
-		var sum flow.Summary
-		n := 0
-		for k, v := seekAfter(c, after); k != nil; k, v = c.Next() {
-			if n == scanChunk {
-				return dst, n, after, true, nil
-			}
-			n++
-			after = keyID(k)
-			if err := decodeSummary(after, v, &sum); err != nil {
-				return dst, n, after, false, err
-			}
-			if q.MatchSummary(&sum) {
-				dst = append(dst, sum)
-			}
-		}
-		return dst, n, after, false, nil
-	}
-	withBodies := q.NeedsBodies()
-	c := tx.Bucket(bucketFlows).Cursor()
-	n := 0
+	needsFlow := q.NeedsFlow()
+	flows := tx.Bucket(bucketFlows)
+	c := tx.Bucket(bucketSummaries).Cursor()
+	var (
+		sum   flow.Summary
+		cands []candidate
+		n     int
+		more  bool
+	)
 	for k, v := seekAfter(c, after); k != nil; k, v = c.Next() {
 		if n == scanChunk {
-			return dst, n, after, true, nil
+			more = true
+			break
 		}
 		n++
 		after = keyID(k)
-		f, err := decodeRecord(v)
-		if err != nil {
-			return dst, n, after, false, fmt.Errorf("flow %d: %w", after, err)
+		if err := decodeSummary(after, v, &sum); err != nil {
+			return dst, n, after, false, err
 		}
-		f.ID = after
-		if withBodies {
-			loadBodies(tx, f)
+		if !needsFlow {
+			if q.MatchSummary(&sum) {
+				dst = append(dst, sum)
+			}
+			continue
 		}
-		if q.Match(f) {
-			dst = append(dst, f.Summarize())
+		if !q.MayMatch(&sum) {
+			continue
+		}
+		rec := flows.Get(k)
+		if rec == nil {
+			return dst, n, after, false, fmt.Errorf("flow %d has a summary but no record: %w", after, ErrCorrupt)
+		}
+		cands = append(cands, candidate{sum: sum, record: rec})
+	}
+	if len(cands) > 0 {
+		if q.NeedsBodies() {
+			bodies := tx.Bucket(bucketBodies)
+			for i := range cands {
+				cands[i].requestBody = bodies.Get(bodyKey(cands[i].sum.ID, sideRequest))
+				cands[i].responseBody = bodies.Get(bodyKey(cands[i].sum.ID, sideResponse))
+			}
+		}
+		if err := matchRecords(q, cands); err != nil {
+			return dst, n, after, false, err
+		}
+		for i := range cands {
+			if cands[i].matched {
+				dst = append(dst, cands[i].sum)
+			}
 		}
 	}
-	return dst, n, after, false, nil
+	return dst, n, after, more, nil
+}
+
+// candidate is a flow whose record must be decoded to decide a query. The
+// byte slices point into the read transaction's memory map.
+type candidate struct {
+	sum                       flow.Summary
+	record                    []byte
+	requestBody, responseBody []byte
+	matched                   bool
+}
+
+// matchRecords decodes and matches the candidates on all CPUs: decoding
+// records dominates queries on headers, cookies and bodies. It touches only
+// the candidates' bytes, never the transaction, which is not safe for
+// concurrent use.
+func matchRecords(q *query.Query, cands []candidate) error {
+	workers := min(runtime.GOMAXPROCS(0), (len(cands)+63)/64)
+	var (
+		next     atomic.Int64
+		errOnce  sync.Once
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(cands) {
+					return
+				}
+				c := &cands[i]
+				f, err := decodeRecord(c.record)
+				if err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("flow %d: %w", c.sum.ID, err) })
+					return
+				}
+				f.ID = c.sum.ID
+				f.Request.Body.Data = c.requestBody
+				if f.Response != nil {
+					f.Response.Body.Data = c.responseBody
+				}
+				c.matched = q.Match(f)
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	bolt "go.etcd.io/bbolt"
 	"strings"
 	"testing"
 
@@ -179,3 +180,24 @@ func equalIDs(a, b []flow.ID) bool {
 }
 
 func head(ids []flow.ID) []flow.ID { return ids[:min(len(ids), 5)] }
+
+func TestQueryReportsCorruptRecord(t *testing.T) {
+	s, _ := mustOpen(t)
+	fill(t, s, 200)
+	err := s.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFlows).Put(idKey(150), []byte{recordVersion, '{', 'x'})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := query.Parse("header:X-Trace")
+	err = s.Query(context.Background(), q, nil, func(flow.Summary) bool { return true })
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "flow 150") {
+		t.Errorf("Query over a corrupt record = %v, want ErrCorrupt naming flow 150", err)
+	}
+	// A summary-only query does not read records and still works.
+	q, _ = query.Parse("status:404")
+	if err := s.Query(context.Background(), q, nil, func(flow.Summary) bool { return true }); err != nil {
+		t.Errorf("summary-only Query = %v, want nil", err)
+	}
+}

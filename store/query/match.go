@@ -32,6 +32,22 @@ func (q *Query) MatchSummary(s *flow.Summary) bool {
 	return true
 }
 
+// MayMatch reports whether s passes every term a summary can decide,
+// ignoring the terms that need the record. When it is false the flow does
+// not match, so a store can skip decoding its record.
+func (q *Query) MayMatch(s *flow.Summary) bool {
+	if q == nil {
+		return true
+	}
+	for i := range q.terms {
+		t := &q.terms[i]
+		if t.onSummary != nil && t.onSummary(s) == t.negate {
+			return false
+		}
+	}
+	return true
+}
+
 // Match reports whether f matches. It is always valid; body: terms search
 // f's bodies, so load them first when NeedsBodies is true.
 func (q *Query) Match(f *flow.Flow) bool {

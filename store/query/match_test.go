@@ -148,6 +148,9 @@ func TestMatchEveryTerm(t *testing.T) {
 			if q.Match(f) {
 				got = append(got, name)
 			}
+			if s := f.Summarize(); !q.MayMatch(&s) && q.Match(f) {
+				t.Errorf("%q: MayMatch is false for %s, but Match is true", tt.query, name)
+			}
 			if !q.NeedsFlow() {
 				s := f.Summarize()
 				if q.MatchSummary(&s) {
@@ -162,6 +165,29 @@ func TestMatchEveryTerm(t *testing.T) {
 			if g := strings.Join(gotSummary, " "); g != tt.want {
 				t.Errorf("MatchSummary(%q) = [%s], want [%s] (as Match)", tt.query, g, tt.want)
 			}
+		}
+	}
+}
+
+func TestMayMatchDecidesSummaryTermsOnly(t *testing.T) {
+	s := testFlows()["login"].Summarize()
+	tests := []struct {
+		query string
+		want  bool
+	}{
+		{"header:X-None", true},
+		{"status:302 header:X-None", true},
+		{"status:200 header:Location", false},
+		{"-host:api.example.com cookie:sid", false},
+		{"", true},
+	}
+	for _, tt := range tests {
+		q, err := Parse(tt.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := q.MayMatch(&s); got != tt.want {
+			t.Errorf("Parse(%q).MayMatch(login) = %t, want %t", tt.query, got, tt.want)
 		}
 	}
 }

@@ -269,63 +269,87 @@ func indexHTTPColon(b []byte, from int) int {
 // containsHTTPColon reports whether b holds "http:" in any case.
 func containsHTTPColon(b []byte) bool { return indexHTTPColon(b, 0) >= 0 }
 
-// indexFold returns the index of the next lowercase ASCII sub in b at or
-// after from, ignoring case, or -1.
-func indexFold(b []byte, sub string, from int) int {
-	lower, upper := sub[0], sub[0]-'a'+'A'
-	for i := from; i+len(sub) <= len(b); {
-		j := bytes.IndexByte(b[i:], lower)
-		if k := bytes.IndexByte(b[i:], upper); k >= 0 && (j < 0 || k < j) {
-			j = k
+// foldFinder finds a lowercase ASCII word in a document, ignoring case.
+// It remembers where the next lowercase and uppercase first letters are,
+// so a sequence of calls with growing from costs one pass over the
+// document, however often the letters occur.
+type foldFinder struct {
+	doc                  []byte
+	word                 string
+	nextLower, nextUpper int // absolute index; -1 none left; -2 not searched yet
+}
+
+func newFoldFinder(doc []byte, word string) *foldFinder {
+	return &foldFinder{doc: doc, word: word, nextLower: -2, nextUpper: -2}
+}
+
+// index returns the next match at or after from, or -1.
+func (f *foldFinder) index(from int) int {
+	lower, upper := f.word[0], f.word[0]-'a'+'A'
+	for i := from; i+len(f.word) <= len(f.doc); {
+		f.nextLower = nextByte(f.doc, lower, i, f.nextLower)
+		f.nextUpper = nextByte(f.doc, upper, i, f.nextUpper)
+		next := f.nextLower
+		if next < 0 || (f.nextUpper >= 0 && f.nextUpper < next) {
+			next = f.nextUpper
 		}
-		if j < 0 {
+		if next < 0 || next+len(f.word) > len(f.doc) {
 			return -1
 		}
-		i += j
-		if i+len(sub) <= len(b) && equalFoldBytesString(b[i:i+len(sub)], sub) {
-			return i
+		if equalFoldBytesString(f.doc[next:next+len(f.word)], f.word) {
+			return next
 		}
-		i++
+		i = next + 1
 	}
 	return -1
 }
 
-// maxTagLookBack bounds how far the pre-filters look back for the '<'
-// that opens the tag around a match; past it they assume the worst.
-const maxTagLookBack = 4096
-
-// openingTag returns the kind of the tag whose '<' last precedes pos, and
-// false when none is found within maxTagLookBack bytes.
-func openingTag(doc []byte, pos int) (tagKind, bool) {
-	lo := max(0, pos-maxTagLookBack)
-	lt := bytes.LastIndexByte(doc[lo:pos], '<')
-	if lt < 0 {
-		return tagOther, lo == 0
+// nextByte returns the first index >= i of c, reusing cached when it is
+// still ahead of i (or -1: none left).
+func nextByte(doc []byte, c byte, i, cached int) int {
+	if cached == -1 || cached >= i {
+		return cached
 	}
-	i := lo + lt + 1
-	start := i
-	for i < len(doc) && isASCIILetter(doc[i]) {
-		i++
+	j := bytes.IndexByte(doc[i:], c)
+	if j < 0 {
+		return -1
 	}
-	return kindOf(doc[start:i]), true
+	return i + j
 }
+
+// maxTagLookBack bounds how far the pre-filter looks back for the '<'
+// that opens the tag around a match; past it, it assumes the worst.
+const maxTagLookBack = 4096
 
 // anyInTag is the cheap pre-filter in front of scanHTMLTags: it reports
 // whether some match of find sits after the '<' of a tag whose kind want
 // accepts. Most pages have no such match and skip the full scan; a false
 // positive costs only that scan. (A '<' inside an attribute value can hide
-// the real tag from it; that is the price of not parsing.)
-func anyInTag(doc []byte, find func(doc []byte, from int) int, want func(tagKind) bool) bool {
+// the real tag from it; that is the price of not parsing.) Each byte is
+// looked at a bounded number of times: the backward search for '<' stops
+// at the previous match, whose answer is reused when no '<' lies between.
+func anyInTag(doc []byte, find func(from int) int, want func(tagKind) bool) bool {
+	prev, prevKind, prevInTag := 0, tagOther, false
 	for from := 0; ; {
-		pos := find(doc, from)
+		pos := find(from)
 		if pos < 0 {
 			return false
 		}
-		kind, found := openingTag(doc, pos)
-		if !found || want(kind) {
+		lo := max(prev, pos-maxTagLookBack)
+		if lt := bytes.LastIndexByte(doc[lo:pos], '<'); lt >= 0 {
+			i := lo + lt + 1
+			start := i
+			for i < len(doc) && isASCIILetter(doc[i]) {
+				i++
+			}
+			prevKind, prevInTag = kindOf(doc[start:i]), true
+		} else if lo > prev {
+			return true // the tag, if any, opened more than maxTagLookBack ago
+		}
+		if prevInTag && want(prevKind) {
 			return true
 		}
-		from = pos + 1
+		prev, from = pos, pos+1
 	}
 }
 

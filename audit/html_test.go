@@ -34,3 +34,36 @@ func TestScanHTMLTagsTruncated(t *testing.T) {
 		scanHTMLTags([]byte(doc), func(tagKind) bool { return true }, func(tagKind, []byte, []htmlAttr) {}) // must not panic
 	}
 }
+
+// TestPreFiltersStayLinear feeds the pre-filters documents built to make
+// naive searches quadratic (a 1 MiB page of lowercase p's without "P",
+// "http:" a hundred thousand times with no '<'); a quadratic search would
+// not finish within the test timeout.
+func TestPreFiltersStayLinear(t *testing.T) {
+	ps := []byte(strings.Repeat("p", 1<<20))
+	if anyInTag(ps, newFoldFinder(ps, "password").index, isInput) {
+		t.Errorf("found a password input in a page of p's")
+	}
+	colons := []byte(strings.Repeat("http:", 200000))
+	// No '<' within the look-back window: the filter must give up early
+	// and say "maybe", leaving the answer to the full scan.
+	if !anyInTag(colons, func(from int) int { return indexHTTPColon(colons, from) }, loadsContent) {
+		t.Errorf("pre-filter said no for a match far from any tag start")
+	}
+	text := []byte("<p>" + strings.Repeat("see http: here ", 100000))
+	if anyInTag(text, func(from int) int { return indexHTTPColon(text, from) }, loadsContent) {
+		t.Errorf("matches in <p> text reported as inside a loading tag")
+	}
+}
+
+func TestFoldFinder(t *testing.T) {
+	doc := []byte(`pass <input TYPE=PassWord> password`)
+	f := newFoldFinder(doc, "password")
+	var got []int
+	for i := f.index(0); i >= 0; i = f.index(i + 1) {
+		got = append(got, i)
+	}
+	if want := []int{17, 27}; !slices.Equal(got, want) {
+		t.Errorf("matches at %v, want %v", got, want)
+	}
+}

@@ -22,12 +22,12 @@ func (r *run) htmlRules() {
 	// Cheap pre-filters first: most pages have no "http:" inside a tag that
 	// loads content, or no "password" inside an input tag, and skip the scan.
 	if r.https {
-		if anyInTag(doc, indexHTTPColon, loadsContent) {
+		if anyInTag(doc, func(from int) int { return indexHTTPColon(doc, from) }, loadsContent) {
 			r.httpsPageRules(doc)
 		}
 		return
 	}
-	if anyInTag(doc, indexPassword, isInput) {
+	if anyInTag(doc, newFoldFinder(doc, "password").index, isInput) {
 		r.httpPageRules(doc)
 	}
 }
@@ -35,8 +35,6 @@ func (r *run) htmlRules() {
 func loadsContent(k tagKind) bool { return k != tagOther && k != tagRawText }
 
 func isInput(k tagKind) bool { return k == tagInput }
-
-func indexPassword(doc []byte, from int) int { return indexFold(doc, "password", from) }
 
 func (r *run) httpsPageRules(doc []byte) {
 	mixed, forms := 0, 0

@@ -199,7 +199,7 @@ func BenchmarkFilter1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	waitLoaded(b, v)
-	for _, q := range []string{"host:auth.example.io status:2xx", "scheme:http -method:GET severity:high"} {
+	for _, q := range []string{"host:auth.example.io status:2xx", "scheme:http -method:GET severity:high", "header:content-type"} {
 		b.Run(q, func(b *testing.B) {
 			var total time.Duration
 			matched := 0

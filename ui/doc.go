@@ -1,18 +1,32 @@
 // Package ui is onpath's terminal viewer, built on tcell.
 //
-// It is split the k9s way: a view-model (rows.go, listrow.go, body.go and
-// the tab renderers) that turns flows into lines of styled spans and is
-// pure, so it is tested with tables; and a thin tcell adapter (viewer.go,
-// draw.go, keys.go) that owns the screen, the event loop and the input
-// modes, tested with tcell's simulation screen and golden files.
+// It is split the k9s way:
 //
-// The viewer reads flows through small interfaces it declares itself
-// (Source), so it never depends on how or where flows are stored. The
-// running proxy tells it about flows through Notify, which never blocks:
-// updates are coalesced into a pending set and one wake-up event.
+//   - a view-model that turns flows into lines of styled spans and is pure,
+//     so it is tested with tables: listrow.go (list columns, status colours,
+//     path shortening), rows.go (the compact list of a million summaries),
+//     body.go (the body viewer: decoding, JSON, forms, hex, lazy lines,
+//     search), detail.go, cookies.go, exposure.go (the detail tabs), and
+//     auditview.go (the adapter from the audit package's types);
+//   - a thin tcell adapter that owns the screen, the event loop and the
+//     input modes: viewer.go (Run, Notify), list.go and detailview.go
+//     (state), keys.go, draw.go. It is tested with tcell's simulation screen
+//     against golden files in testdata (refresh with go test ./ui -update).
 //
-// Caveats: the viewer shows every secret that crossed the proxy
-// (cookies, Authorization headers, passwords in bodies) in clear on the
-// terminal, on purpose; that is its job. Saving a body with `w` writes it
-// to a file created with mode 0600 and never overwrites an existing file.
+// The viewer reads flows through an interface it declares itself (Source),
+// which the store satisfies. The running proxy reports flows through
+// Notify, which never blocks: updates are coalesced per flow into a pending
+// set, and one wake-up event is posted to the screen only when none is
+// outstanding; the event loop drains the pending set on every event, so a
+// wake-up that could not be posted (full queue) is never lost.
+//
+// Filtering uses onpath/store/query, the one query language of the CLI
+// and the viewer.
+//
+// Caveats: the viewer shows every secret that crossed the proxy (cookies,
+// Authorization headers, passwords in bodies) in clear on the terminal, on
+// purpose; that is its job, so mind who can see the screen. Bytes from the
+// wire are sanitised before drawing (control characters are replaced) so a
+// response cannot drive the terminal. Saving a body with `w` creates the
+// file with mode 0600 and never overwrites an existing file.
 package ui

@@ -25,9 +25,29 @@ type captureBuffer struct {
 
 func (b *captureBuffer) write(p []byte) {
 	b.size += int64(len(p))
-	if room := b.limit - int64(len(b.data)); room > 0 {
-		b.data = append(b.data, p[:min(room, int64(len(p)))]...)
+	room := b.limit - int64(len(b.data))
+	if room <= 0 || len(p) == 0 {
+		return
 	}
+	take := min(room, int64(len(p)))
+	if int64(cap(b.data)-len(b.data)) < take {
+		// Grow by doubling, but never past the limit: append alone would
+		// round a 16 MiB capture up and leave the halves behind as garbage.
+		newCap := min(b.limit, max(2*int64(cap(b.data)), int64(len(b.data))+take, 4096))
+		grown := make([]byte, len(b.data), newCap)
+		copy(grown, b.data)
+		b.data = grown
+	}
+	b.data = append(b.data, p[:take]...)
+}
+
+// reserve allocates room for a body of known length n at once, so a large
+// capture costs one allocation instead of a chain of doublings.
+func (b *captureBuffer) reserve(n int64) {
+	if n <= 0 || b.data != nil {
+		return
+	}
+	b.data = make([]byte, 0, min(n, b.limit))
 }
 
 func (b *captureBuffer) body() flow.Body {
@@ -229,14 +249,18 @@ func (ex *exchange) earlyEndLocked() *flow.Error {
 
 // requestBody tees the client's request body into the capture buffer.
 type requestBody struct {
-	rc io.ReadCloser
-	ex *exchange
+	rc     io.ReadCloser
+	ex     *exchange
+	length int64 // Content-Length, -1 if unknown
 }
 
 func (b *requestBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.ex.mu.Lock()
 	if !b.ex.finished {
+		if b.ex.reqBody.data == nil {
+			b.ex.reqBody.reserve(b.length)
+		}
 		b.ex.reqBody.write(p[:n])
 		if err != nil && err != io.EOF && b.ex.clientReadErr == nil {
 			b.ex.clientReadErr = err
@@ -261,6 +285,9 @@ func (b *responseBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.ex.mu.Lock()
 	if !b.ex.finished {
+		if b.ex.respBody.data == nil {
+			b.ex.respBody.reserve(b.ex.respLength)
+		}
 		b.ex.respBody.write(p[:n])
 		if err == io.EOF {
 			b.ex.respEOF = true

@@ -307,3 +307,31 @@ func TestBodylessResponsesEndCleanly(t *testing.T) {
 		}
 	}
 }
+
+func TestCaptureBufferKeepsTheFirstLimitBytes(t *testing.T) {
+	tests := []struct {
+		limit, reserve int64
+		writes         []string
+		want           string
+		size           int64
+	}{
+		{10, 0, []string{"hello", " ", "world"}, "hello worl", 11},
+		{10, 4, []string{"abc", "defghijklmnop"}, "abcdefghij", 16},
+		{100, 0, []string{"a", "b"}, "ab", 2},
+		{3, 0, []string{"", "abcd", "e"}, "abc", 5},
+	}
+	for _, tt := range tests {
+		b := captureBuffer{limit: tt.limit}
+		b.reserve(tt.reserve)
+		for _, w := range tt.writes {
+			b.write([]byte(w))
+		}
+		got := b.body()
+		if string(got.Data) != tt.want || got.Size != tt.size || got.Truncated != (tt.size > int64(len(tt.want))) {
+			t.Errorf("limit %d writes %q: got %q size %d truncated %v, want %q size %d", tt.limit, tt.writes, got.Data, got.Size, got.Truncated, tt.want, tt.size)
+		}
+		if int64(cap(got.Data)) > tt.limit {
+			t.Errorf("limit %d: buffer capacity %d exceeds the limit", tt.limit, cap(got.Data))
+		}
+	}
+}

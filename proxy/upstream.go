@@ -343,7 +343,7 @@ func (ex *exchange) send(req *http.Request) *http.Response {
 	ex.mu.Unlock()
 	removeHopHeaders(out.Header, sent)
 	if req.Body != nil && req.Body != http.NoBody {
-		out.Body = &requestBody{rc: req.Body, ex: ex}
+		out.Body = &requestBody{rc: req.Body, ex: ex, length: req.ContentLength}
 	}
 
 	timer := time.AfterFunc(p.responseTimeout(), func() { cancel(errResponseTimeout) })

@@ -317,36 +317,30 @@ func nextByte(doc []byte, c byte, i, cached int) int {
 	return i + j
 }
 
-// maxTagLookBack bounds how far the pre-filter looks back for the '<'
-// that opens the tag around a match; past it, it assumes the worst.
-const maxTagLookBack = 4096
-
 // anyInTag is the cheap pre-filter in front of scanHTMLTags: it reports
 // whether some match of find sits after the '<' of a tag whose kind want
 // accepts. Most pages have no such match and skip the full scan; a false
 // positive costs only that scan. (A '<' inside an attribute value can hide
-// the real tag from it; that is the price of not parsing.) Each byte is
-// looked at a bounded number of times: the backward search for '<' stops
-// at the previous match, whose answer is reused when no '<' lies between.
+// the real tag from it; that is the price of not parsing.) The backward
+// search for '<' stops at the previous match, whose answer carries over
+// when no '<' lies between, so each byte is looked at a bounded number of
+// times.
 func anyInTag(doc []byte, find func(from int) int, want func(tagKind) bool) bool {
-	prev, prevKind, prevInTag := 0, tagOther, false
+	prev, kind := 0, tagOther
 	for from := 0; ; {
 		pos := find(from)
 		if pos < 0 {
 			return false
 		}
-		lo := max(prev, pos-maxTagLookBack)
-		if lt := bytes.LastIndexByte(doc[lo:pos], '<'); lt >= 0 {
-			i := lo + lt + 1
+		if lt := bytes.LastIndexByte(doc[prev:pos], '<'); lt >= 0 {
+			i := prev + lt + 1
 			start := i
 			for i < len(doc) && isASCIILetter(doc[i]) {
 				i++
 			}
-			prevKind, prevInTag = kindOf(doc[start:i]), true
-		} else if lo > prev {
-			return true // the tag, if any, opened more than maxTagLookBack ago
+			kind = kindOf(doc[start:i])
 		}
-		if prevInTag && want(prevKind) {
+		if want(kind) {
 			return true
 		}
 		prev, from = pos, pos+1

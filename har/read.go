@@ -99,21 +99,25 @@ func Read(r io.Reader, importID string, limit int64) ([]*flow.Flow, error) {
 		return nil, &ReadError{Entry: -1, Err: fmt.Errorf(`%w: no "log.entries" array`, ErrNotHAR)}
 	}
 
-	offsets := entryOffsets(data)
+	// Where entry i starts, found only when an error needs it: walking the
+	// document again costs a quarter of a read.
+	entryStart := func(i int) int64 {
+		if offsets := entryOffsets(data); i < len(offsets) {
+			return offsets[i]
+		}
+		return -1
+	}
 	flows := make([]*flow.Flow, 0, len(doc.Log.Entries))
 	var total int64
 	for i, raw := range doc.Log.Entries {
-		var start int64 = -1
-		if i < len(offsets) {
-			start = offsets[i]
-		}
 		var ent entry
 		if err := json.Unmarshal(raw, &ent); err != nil {
-			return nil, jsonError(data, start, i, err)
+			return nil, jsonError(data, entryStart(i), i, err)
 		}
+		doc.Log.Entries[i] = nil // let the copy go as soon as it is decoded
 		f, field, err := fromEntry(&ent, importID)
 		if err != nil {
-			return nil, positioned(data, start, &ReadError{Entry: i, Field: field, Err: err})
+			return nil, positioned(data, entryStart(i), &ReadError{Entry: i, Field: field, Err: err})
 		}
 		if f == nil {
 			continue
@@ -123,7 +127,7 @@ func Read(r io.Reader, importID string, limit int64) ([]*flow.Flow, error) {
 			total += int64(len(f.Response.Body.Data))
 		}
 		if total > limit {
-			return nil, positioned(data, start, &ReadError{Entry: i,
+			return nil, positioned(data, entryStart(i), &ReadError{Entry: i,
 				Err: fmt.Errorf("%w: bodies exceed %d bytes", ErrTooLarge, limit)})
 		}
 		flows = append(flows, f)

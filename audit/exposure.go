@@ -66,7 +66,11 @@ func (r *run) clientLeg() Leg {
 		leg.Visible = append(leg.Visible, Item{Label: "CONNECT", Value: r.hostPort(),
 			Why: "the client names the target to the proxy in clear before TLS starts"})
 	}
-	r.fillLeg(&leg, f.Client.TLS, true)
+	contents := f.Error == nil || f.Error.Phase != flow.PhaseClientTLS
+	if !contents {
+		leg.Notes = append(leg.Notes, "the client rejected onpath's certificate: no request crossed this leg")
+	}
+	r.fillLeg(&leg, f.Client.TLS, true, contents)
 	return leg
 }
 
@@ -82,8 +86,24 @@ func (r *run) serverLeg() Leg {
 	if r.local || isLoopbackAddr(f.Server.Addr) {
 		leg.Notes = append(leg.Notes, "the server is on this machine: no network observer sees this leg")
 	}
-	r.fillLeg(&leg, f.Server.TLS, false)
+	contents := reachedServer(f)
+	if !contents {
+		leg.Notes = append(leg.Notes, "the request never reached the server: "+f.Error.Error())
+	}
+	r.fillLeg(&leg, f.Server.TLS, false, contents)
 	return leg
+}
+
+// reachedServer reports whether any of the request crossed the server leg.
+func reachedServer(f *flow.Flow) bool {
+	if f.Error == nil || f.Kind == flow.KindTunnel {
+		return true
+	}
+	switch f.Error.Phase {
+	case flow.PhaseRequest, flow.PhaseResponse, flow.PhaseClientAbort:
+		return true
+	}
+	return false
 }
 
 func orUnknown(s string) string {
@@ -104,8 +124,9 @@ func (r *run) hostPort() string {
 }
 
 // fillLeg adds timing, sizes and either the plain-text contents or the
-// TLS handshake details.
-func (r *run) fillLeg(leg *Leg, t *flow.TLSInfo, clientSide bool) {
+// TLS handshake details (and what TLS hid). contents is false when no
+// request crossed the leg: only the handshake, if any, is described.
+func (r *run) fillLeg(leg *Leg, t *flow.TLSInfo, clientSide, contents bool) {
 	f := r.f
 	leg.Visible = append(leg.Visible, Item{Label: "Timing", Value: fmt.Sprintf("started %s, took %s",
 		f.Timings.Start.UTC().Format("15:04:05.000"), f.Timings.Duration()),
@@ -122,7 +143,9 @@ func (r *run) fillLeg(leg *Leg, t *flow.TLSInfo, clientSide bool) {
 		leg.Notes = append(leg.Notes, "passthrough tunnel: onpath did not decrypt it, so its TLS details are unknown")
 		return
 	case t == nil && !r.https:
-		r.plainContents(leg)
+		if contents {
+			r.plainContents(leg)
+		}
 		return
 	}
 	leg.Encrypted = true
@@ -130,7 +153,9 @@ func (r *run) fillLeg(leg *Leg, t *flow.TLSInfo, clientSide bool) {
 		Why: "TLS record lengths give away message sizes"})
 	if t == nil {
 		leg.Notes = append(leg.Notes, "TLS details not recorded on this leg (imported flow, or the handshake did not finish)")
-		r.hiddenContents(leg)
+		if contents {
+			r.hiddenContents(leg)
+		}
 		return
 	}
 	leg.TLSVersion = t.VersionName()
@@ -174,7 +199,9 @@ func (r *run) fillLeg(leg *Leg, t *flow.TLSInfo, clientSide bool) {
 		leg.Visible = append(leg.Visible, Item{Label: "Certificate chain", Value: chain,
 			Why: "TLS 1.2 and older send the certificates in clear"})
 	}
-	r.hiddenContents(leg)
+	if contents {
+		r.hiddenContents(leg)
+	}
 }
 
 func chainSummary(chain []flow.Certificate) string {

@@ -117,3 +117,20 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+func TestPagingDownDoesNotScanTheWholeBody(t *testing.T) {
+	var b bytes.Buffer
+	for i := range 100000 {
+		fmt.Fprintf(&b, "line %d\n", i)
+	}
+	p := &messagePane{head: []Line{text("HTTP/1.1 200 OK")}, body: newBodyView(http.Header{"Content-Type": {"text/plain"}}, flow.Body{Data: b.Bytes()}, nil)}
+	if !hasLine(p, 100, 80) {
+		t.Errorf("hasLine(100) = false")
+	}
+	if n := len(p.body.offsets); n > 200 || p.body.complete {
+		t.Errorf("hasLine(100) scanned %d lines (complete %v)", n, p.body.complete)
+	}
+	if !hasLine(p, 100000, 80) || hasLine(p, 100001, 80) {
+		t.Errorf("hasLine wrong at the end: 100000 lines of body plus one head line")
+	}
+}

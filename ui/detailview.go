@@ -85,7 +85,8 @@ func (u *uiState) scrollDetail(delta int) {
 	w, _ := u.screen.Size()
 	p := d.pane(u, d.tab)
 	top := d.top[d.tab] + delta
-	if delta > 0 {
+	if delta > 0 && !hasLine(p, top+u.contentHeight()-1, w) {
+		// Near the end: clamp so the last page stays full.
 		top = min(top, max(p.Len(w)-u.contentHeight(), 0))
 	}
 	d.top[d.tab] = max(top, 0)

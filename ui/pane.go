@@ -9,6 +9,14 @@ type pane interface {
 	Line(i, xoff, width int) Line
 }
 
+// hasLine reports whether p has line n, as cheaply as p allows.
+func hasLine(p pane, n, width int) bool {
+	if mp, ok := p.(*messagePane); ok {
+		return mp.has(n)
+	}
+	return n < p.Len(width)
+}
+
 // searchable panes support `/`, n and N.
 type searchable interface {
 	// Find returns the first line after from (before it when backward)
@@ -87,6 +95,12 @@ type messagePane struct {
 }
 
 func (p *messagePane) Len(int) int { return len(p.head) + p.body.Len() }
+
+// has reports whether line n exists, finding body line offsets only that
+// far: paging down a huge body does not scan all of it.
+func (p *messagePane) has(n int) bool {
+	return n < len(p.head) || p.body.ensure(n-len(p.head))
+}
 
 func (p *messagePane) Line(i, xoff, width int) Line {
 	if i < len(p.head) {

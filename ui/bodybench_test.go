@@ -30,7 +30,7 @@ func (s oneFlowSource) LastSummaries(n int) ([]flow.Summary, error) {
 	return []flow.Summary{s.f.Summarize()}, nil
 }
 func (s oneFlowSource) Get(id flow.ID) (*flow.Flow, error) { return s.f, nil }
-func (s oneFlowSource) Delete(ids ...flow.ID) error         { return nil }
+func (s oneFlowSource) Delete(ids ...flow.ID) error        { return nil }
 func (s oneFlowSource) Query(ctx context.Context, q *query.Query, progress func(done, total int), fn func(flow.Summary) bool) error {
 	return nil
 }

@@ -15,7 +15,7 @@
 //
 // Import marks every flow with the caller's import id and leaves flow ids
 // zero: the store assigns them. HAR from other tools holds decoded bodies;
-// see bodyFromContent for how such a body is stored so that display and
+// see decodedBody for how such a body is stored so that display and
 // replay treat it right.
 //
 // # Caveats

@@ -26,7 +26,8 @@ const editableHelp = `# onpath request: edit, save and quit to send it.
 # header value, an empty line, then the body up to the end of the file (one
 # final line break is ignored, since editors add it).
 # A body made of the single line "@body-file: PATH" is read from the file
-# PATH; binary bodies are kept in such a file (edit it there).
+# PATH (absolute, or relative to the current directory); binary bodies are
+# kept in such a file (edit it there).
 # Lines starting with '#' before the empty line are ignored: comment a
 # header out to drop it. Content-Length is recomputed from the body.
 `

@@ -96,7 +96,7 @@ func (c *Checker) crossFlowCookies(r *run) {
 	}
 	for i := range r.set {
 		sc := &r.set[i]
-		if sc.Raw == "" || (sc.Ignored != "" && !sc.Deletion) {
+		if sc.void() || (sc.Ignored != "" && !sc.Deletion) {
 			continue
 		}
 		key := cookieKey{client: client, name: sc.Name, domain: sc.Domain}

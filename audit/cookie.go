@@ -66,6 +66,10 @@ type SetCookie struct {
 	Session Confidence
 }
 
+// void reports whether the line was void as a whole (ParseSetCookie
+// returned an error): a browser ignores it before reading any attribute.
+func (c *SetCookie) void() bool { return c.Name == "" && c.Value == "" }
+
 // ExpiresAt is when a browser drops the cookie: Max-Age beats Expires, and
 // the lifetime is capped at 400 days (RFC 6265bis-22 §5.6.1, §5.6.2). A zero
 // time means a session cookie (dropped when the browser closes).

@@ -17,12 +17,14 @@ import (
 func (r *run) setCookieRules() {
 	for i := range r.set {
 		c := &r.set[i]
-		if c.Raw == "" || (c.Name == "" && c.Value == "") || controlCharIndex(c.Raw) >= 0 {
-			continue // void line: nothing a browser would look at
+		if c.void() {
+			continue // nothing a browser would look at
 		}
 		session := c.Session.IsSession()
 		secureOrigin := r.https || r.local
 
+		// Reading: CK01 says "¬H", but browsers treat localhost as a secure
+		// origin and keep such a cookie, so it stays silent for L.
 		if c.Secure && !secureOrigin {
 			r.addCookie(i, RuleSecureOverHTTP, flow.SeverityLow,
 				"browsers discard a Secure cookie set by an http:// response",
@@ -44,6 +46,8 @@ func (r *run) setCookieRules() {
 		if c.Deletion {
 			continue
 		}
+		// CK02 fires even when the browser then rejects the cookie: the
+		// value crossed the network either way.
 		if !r.https && session {
 			r.addCookie(i, RuleSessionOverHTTP, flow.SeverityHigh,
 				"session cookie set over plain http: its value crossed the network unencrypted",
@@ -173,7 +177,7 @@ func (r *run) repeatedCookieRule() {
 		c := &r.set[i]
 		for j := range i {
 			p := &r.set[j]
-			if p.Name == c.Name && p.Domain == c.Domain && p.Path == c.Path && p.Raw != "" && c.Raw != "" {
+			if p.Name == c.Name && p.Domain == c.Domain && p.Path == c.Path && !p.void() && !c.void() {
 				r.add(RuleCookieSize, flow.SeverityInfo,
 					"cookie set twice in one response: the last line wins", r.cookieEvidence(i),
 					"send one Set-Cookie line per cookie")

@@ -32,7 +32,7 @@ func (r *run) credentialRules() {
 		if equalFoldASCII(scheme, "basic") {
 			msg = "Basic credentials sent over plain http: base64 is not encryption"
 		}
-		r.add(RuleCredentialsOverHTTP, flow.SeverityHigh, msg, "Authorization: "+scheme, fix)
+		r.add(RuleCredentialsOverHTTP, flow.SeverityHigh, msg, authorizationEvidence(scheme), fix)
 	}
 	seen := make(map[string]bool)
 	report := func(source, name, value string) bool {
@@ -62,6 +62,23 @@ func (r *run) credentialRules() {
 			}
 		}
 	}
+}
+
+// knownAuthSchemes are HTTP authentication schemes (IANA registry and
+// common extensions) that evidence may name.
+var knownAuthSchemes = [...]string{"Basic", "Bearer", "Digest", "Negotiate", "NTLM", "HOBA", "Mutual",
+	"SCRAM-SHA-1", "SCRAM-SHA-256", "vapid", "Token", "AWS4-HMAC-SHA256", "DPoP", "PrivateToken", "Concealed"}
+
+// authorizationEvidence names the scheme of an Authorization header, and
+// only a known one: a header holding a bare token must not put the token
+// into the evidence.
+func authorizationEvidence(scheme string) string {
+	for _, known := range knownAuthSchemes {
+		if equalFoldASCII(scheme, known) {
+			return "Authorization: " + known
+		}
+	}
+	return "Authorization"
 }
 
 // basicOrDigest finds a Basic or Digest challenge in a WWW-Authenticate

@@ -14,6 +14,7 @@ func TestRuleTX01CredentialsOverHTTP(t *testing.T) {
 	runRuleTable(t, RuleCredentialsOverHTTP, []ruleCase{
 		{name: "Basic Authorization", flow: newFlow("http://example.com/basic-auth/u/p", reqHeader("Authorization", "Basic dTpw")), want: sev(high), evidence: "Authorization: Basic"},
 		{name: "Bearer Authorization", flow: newFlow("http://example.com/api", reqHeader("Authorization", "Bearer abc.def")), want: sev(high), evidence: "Authorization: Bearer"},
+		{name: "bare token: evidence does not show it", flow: newFlow("http://example.com/api", reqHeader("Authorization", "s3cr3t-t0ken")), want: sev(high), evidence: "Authorization"},
 		{name: "password form field", flow: newFlow("http://example.com/login", requestBody("POST", "application/x-www-form-urlencoded", "user=bob&password=hunter2")), want: sev(high), evidence: "form: password"},
 		{name: "escaped field name", flow: newFlow("http://example.com/login", requestBody("POST", "application/x-www-form-urlencoded", "user=bob&pass%77ord=x")), want: sev(high), evidence: "form: password"},
 		{name: "JSON token field", flow: newFlow("http://example.com/api", requestBody("POST", "application/json", `{"user":{"name":"bob","api_key":"k1"},"n":1}`)), want: sev(high), evidence: "json: api_key"},
@@ -188,5 +189,23 @@ func TestHTMLFindingsAreCapped(t *testing.T) {
 	f := newFlow("https://example.com/", responseBody("text/html", strings.Repeat(`<img src="http://x.example/a.png">`, 500)))
 	if got := len(ruleFindings(Findings(f, testNow), RuleMixedContent)); got != maxHTMLFindings {
 		t.Errorf("TX06 findings = %d, want the cap %d", got, maxHTMLFindings)
+	}
+}
+
+func TestEvidenceNeverCarriesSecrets(t *testing.T) {
+	const secret = "s3cr3tVALUE0123456789"
+	f := newFlow("http://example.com/login?token="+secret+"&email=bob%40example.com",
+		reqHeader("Authorization", secret), reqHeader("Cookie", "sid="+secret),
+		reqHeader("Referer", "http://other.example/?api_key="+secret),
+		requestBody("POST", "application/x-www-form-urlencoded", "password="+secret),
+		setCookies("sid="+secret+"; Path=/"))
+	fs := Findings(f, testNow)
+	if len(fs) < 6 {
+		t.Fatalf("want many findings, got %+v", fs)
+	}
+	for _, fd := range fs {
+		if strings.Contains(fd.Evidence+fd.Message+fd.Fix, secret) || strings.Contains(fd.Evidence, "bob") {
+			t.Errorf("finding leaks a value: %+v", fd)
+		}
 	}
 }

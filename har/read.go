@@ -80,6 +80,12 @@ func Read(r io.Reader, importID string, limit int64) ([]*flow.Flow, error) {
 		return nil, &ReadError{Entry: -1, Err: fmt.Errorf("%w: the file is larger than %d bytes", ErrTooLarge, maxInput)}
 	}
 
+	// A UTF-8 byte order mark (Windows tools write one) is not JSON; blank
+	// it out rather than cut it, so that positions stay those of the file.
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		copy(data, "   ")
+	}
+
 	var doc struct {
 		Log *struct {
 			Version string            `json:"version"`

@@ -225,6 +225,21 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
+func TestReadByteOrderMark(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "charles.har"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flows, err := Read(bytes.NewReader(append([]byte("\xef\xbb\xbf"), data...)), "bom", 0)
+	if err != nil || len(flows) != 1 {
+		t.Fatalf("HAR with a BOM: %d flows, err %v; want 1 flow", len(flows), err)
+	}
+	_, err = Read(strings.NewReader("\xef\xbb\xbf{\"log\": x}"), "bom", 0)
+	if err == nil || !strings.Contains(err.Error(), "line 1, column 12") {
+		t.Errorf("error after a BOM: %v, want it at line 1, column 12 (BOM bytes counted)", err)
+	}
+}
+
 func TestLineColumn(t *testing.T) {
 	data := []byte("ab\ncd\n\nef")
 	tests := []struct {

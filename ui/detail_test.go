@@ -68,3 +68,21 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+func TestWrapRunes(t *testing.T) {
+	tests := []struct {
+		in    string
+		width int
+		want  []string
+	}{
+		{"short", 10, []string{"short"}},
+		{"IP and TCP headers are never encrypted", 20, []string{"IP and TCP headers", "are never encrypted"}},
+		{"averyveryverylongword", 8, []string{"averyver", "yverylon", "gword"}},
+		{"", 5, []string{""}},
+	}
+	for _, tc := range tests {
+		if got := wrapRunes(tc.in, tc.width); strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("wrapRunes(%q, %d) = %q, want %q", tc.in, tc.width, got, tc.want)
+		}
+	}
+}

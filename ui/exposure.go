@@ -43,14 +43,24 @@ func exposureLines(e exposure, f *flow.Flow, width int) []Line {
 		state := "plain text"
 		role := RoleBad
 		if leg.Encrypted {
-			state, role = "encrypted, "+leg.TLSVersion, RoleGood
+			state, role = "encrypted", RoleGood
+			if leg.TLSVersion != "" {
+				state += ", " + leg.TLSVersion
+			}
 		}
 		lines = append(lines, Line{{Text: printable(leg.Name), Role: RoleTitle}, {Text: "  "}, {Text: state, Role: role}})
+		if !leg.Encrypted && len(leg.Hidden) == 0 {
+			// Nothing is hidden: one full-width column says so plainly.
+			lines = append(lines, Line{{Text: "VISIBLE TO A PASSIVE ATTACKER", Role: RoleHeader}, {Text: "  (no TLS: nothing is hidden)", Role: RoleBad}})
+			lines = append(lines, itemLines(leg.Visible, max(width, 20))...)
+			for _, n := range leg.Notes {
+				lines = append(lines, styled("  note: "+printable(n), RoleDim))
+			}
+			lines = append(lines, text(""))
+			continue
+		}
 		left := itemLines(leg.Visible, colW)
 		right := itemLines(leg.Hidden, colW)
-		if len(right) == 0 {
-			right = []Line{styled("(nothing: no TLS)", RoleDim)}
-		}
 		lines = append(lines, Line{{Text: fit("VISIBLE TO A PASSIVE ATTACKER", colW), Role: RoleHeader}, {Text: " │ "}, {Text: fit("HIDDEN BY TLS", colW), Role: RoleHeader}})
 		for i := range max(len(left), len(right)) {
 			var l, r Line
@@ -111,13 +121,17 @@ func itemLines(items []exposureItem, width int) []Line {
 	return out
 }
 
-// wrapRunes splits s into pieces of at most width runes.
+// wrapRunes splits s into pieces of at most width runes, breaking after
+// a space when there is one in the second half of the piece.
 func wrapRunes(s string, width int) []string {
 	width = max(width, 1)
 	var out []string
 	for utf8.RuneCountInString(s) > width {
 		head := cutRunes(s, width)
-		out = append(out, head)
+		if i := strings.LastIndexByte(head, ' '); i > len(head)/2 {
+			head = head[:i+1]
+		}
+		out = append(out, strings.TrimRight(head, " "))
 		s = s[len(head):]
 	}
 	return append(out, s)

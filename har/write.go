@@ -32,7 +32,7 @@ var ErrClosed = errors.New("har: encoder closed")
 
 // Encoder writes a HAR document one entry at a time, so an export of many
 // flows never holds them all in memory. Close must be called to end the
-// document.
+// document. An Encoder is not safe for concurrent use.
 type Encoder struct {
 	w       *bufio.Writer
 	opts    Options

@@ -177,3 +177,15 @@ func TestExportEmpty(t *testing.T) {
 		t.Errorf("empty export lacks an empty entries array:\n%s", buf.String())
 	}
 }
+
+type failingWriter struct{ err error }
+
+func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
+
+func TestWriteReportsWriterErrors(t *testing.T) {
+	diskFull := errors.New("disk full")
+	err := Write(failingWriter{diskFull}, sampleFlows(t), Options{})
+	if !errors.Is(err, diskFull) {
+		t.Errorf("Write to a failing writer: err = %v, want it to wrap %v", err, diskFull)
+	}
+}

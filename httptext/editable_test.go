@@ -264,3 +264,30 @@ func FuzzParseEditable(f *testing.F) {
 		}
 	})
 }
+
+// The exact text a user sees in the editor.
+func TestWriteEditableText(t *testing.T) {
+	req := flow.Request{Method: "PATCH", URL: "https://h.example/items/7?x=1", Proto: "HTTP/2.0",
+		Header: http.Header{"Content-Type": {"application/json"}, "Accept": {"a", "b"}, "Content-Length": {"8"}},
+		Body:   body(`{"n": 1}`)}
+	var buf bytes.Buffer
+	if err := WriteEditable(&buf, &req, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	want := editableHelp +
+		"PATCH https://h.example/items/7?x=1 HTTP/2.0\n" +
+		"Accept: a\n" +
+		"Accept: b\n" +
+		"Content-Length: 8\n" +
+		"Content-Type: application/json\n" +
+		"\n" +
+		`{"n": 1}` + "\n"
+	if got := buf.String(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	for i, line := range strings.Split(editableHelp, "\n") {
+		if line != "" && !strings.HasPrefix(line, "# ") {
+			t.Errorf("help line %d %q does not start with '# '", i+1, line)
+		}
+	}
+}

@@ -8,14 +8,17 @@ import (
 	"onpath/flow"
 )
 
-// recordVersion is the format version written by this build. Version 1 is
-// a version byte followed by the JSON of flow.Flow with both bodies' Data
-// cut out (Size and Truncated stay; the bytes live in the bodies bucket).
+// recordVersion is the format version written by this build. A record is
+// a version byte and the encoded flow.Flow with both bodies' Data cut out
+// (Size and Truncated stay; the bytes live in the bodies bucket).
+//
+//	1: JSON of flow.Flow (read only; testdata/v1.db is its frozen fixture)
+//	2: binary, see record_v2.go (testdata/v2.db)
 //
 // To change the format: add recordVersion N+1, keep decodeRecordV<N>, add a
-// migrate step from N to N+1 in decodeRecord, and freeze a fixture db of
-// version N in testdata (see TestFixtureV1).
-const recordVersion = 1
+// migration from N's result to the current flow.Flow in decodeRecord if the
+// shape changed, and keep testdata/vN.db frozen (see TestFixtures).
+const recordVersion = 2
 
 // Body sides, the last byte of a bodies key.
 const (
@@ -39,23 +42,9 @@ func bodyKey(id flow.ID, side byte) []byte {
 	return k
 }
 
-// encodeRecord encodes f without its bodies.
+// encodeRecord encodes f without its bodies, in the current format.
 func encodeRecord(f *flow.Flow) ([]byte, error) {
-	c := *f
-	c.Version = recordVersion
-	c.Request.Body.Data = nil
-	if f.Response != nil {
-		r := *f.Response
-		r.Body.Data = nil
-		c.Response = &r
-	}
-	js, err := json.Marshal(&c)
-	if err != nil {
-		return nil, fmt.Errorf("store: encode flow %d: %w", f.ID, err)
-	}
-	out := make([]byte, 0, 1+len(js))
-	out = append(out, recordVersion)
-	return append(out, js...), nil
+	return appendRecordV2(append(make([]byte, 0, 512), recordVersion), f), nil
 }
 
 // decodeRecord decodes a record of any version this build knows into the
@@ -67,7 +56,10 @@ func decodeRecord(b []byte) (*flow.Flow, error) {
 	}
 	switch v := b[0]; {
 	case v == 1:
+		// Format 1 decodes straight into today's flow.Flow: no migration.
 		return decodeRecordV1(b[1:])
+	case v == 2:
+		return decodeRecordV2(b[1:])
 	case v > recordVersion:
 		return nil, fmt.Errorf("record format %d (this build reads up to %d): %w", v, recordVersion, ErrNewerFormat)
 	default:

@@ -332,24 +332,6 @@ func TestPutBatchIsAllOrNothing(t *testing.T) {
 	}
 }
 
-func TestPutRejectsUnencodableFlowWithoutBlockingTheWriter(t *testing.T) {
-	s, _ := mustOpen(t)
-	bad := testFlow(0)
-	bad.Timings.Start = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) // JSON cannot encode it
-	if err := s.Put(bad); err == nil {
-		t.Fatal("Put of a flow with a year-10000 timestamp succeeded, want an encoding error")
-	}
-	if err := s.Put(testFlow(0)); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := s.Len(); n != 1 {
-		t.Errorf("Len() = %d, want 1 (the good flow)", n)
-	}
-}
-
 func TestStatsLastCommitUsesInjectedClock(t *testing.T) {
 	at := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
 	s, _ := mustOpen(t, Options{Now: func() time.Time { return at }})

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -81,5 +82,36 @@ func validate(t *testing.T, node, modules string, har []byte) {
 	}
 	if got := strings.TrimSpace(stdout.String()); got != "valid" {
 		t.Fatalf("har-validator printed %q, want \"valid\"", got)
+	}
+}
+
+// Flows imported from other tools export as valid HAR too, and read back
+// the same.
+func TestForeignImportReexports(t *testing.T) {
+	node, nodeErr := exec.LookPath("node")
+	for _, name := range []string{"chrome.har", "firefox.har", "charles.har"} {
+		t.Run(name, func(t *testing.T) {
+			flows := readFixture(t, name)
+			var buf bytes.Buffer
+			if err := Write(&buf, flows, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if nodeErr == nil {
+				validate(t, node, nodeModules(t), buf.Bytes())
+			}
+			again, err := Read(bytes.NewReader(buf.Bytes()), "fixture", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(again) != len(flows) {
+				t.Fatalf("read back %d flows, want %d", len(again), len(flows))
+			}
+			for i := range flows {
+				flows[i].Timings, again[i].Timings = sameLocation(flows[i].Timings), sameLocation(again[i].Timings)
+				if !reflect.DeepEqual(again[i], flows[i]) {
+					t.Errorf("flow %d:\ngot  %+v\nwant %+v", i, again[i], flows[i])
+				}
+			}
+		})
 	}
 }

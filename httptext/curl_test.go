@@ -221,6 +221,10 @@ func TestCurlAgainstHTTPBin(t *testing.T) {
 	}
 	srv := httptest.NewServer(httpbin.New())
 	t.Cleanup(srv.Close)
+	tlsSrv := httptest.NewUnstartedServer(httpbin.New())
+	tlsSrv.EnableHTTP2 = true
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
 	nasty := `it's "quoted" $HOME ` + "`id` $(id) \\ ünïcødé ✓ ; | & #"
 	binary := []byte{0, 1, 2, 0xff, 0xfe, '\'', '\n', 0x1b}
 
@@ -238,6 +242,8 @@ func TestCurlAgainstHTTPBin(t *testing.T) {
 			Header: http.Header{"Content-Type": {"application/octet-stream"}}, Body: body(string(binary))}},
 		{"patch without content type", flow.Request{Method: "PATCH", URL: srv.URL + "/anything", Proto: "HTTP/1.1",
 			Body: body(`{"k":"v"}`)}},
+		{"http2 over tls", flow.Request{Method: "POST", URL: tlsSrv.URL + "/anything/h2", Proto: "HTTP/2.0",
+			Header: http.Header{"Content-Type": {"application/json"}, "X-Proto": {"h2"}}, Body: body(`{"h2":true}`)}},
 		{"delete with compression", flow.Request{Method: "DELETE", URL: srv.URL + "/anything/7", Proto: "HTTP/1.1",
 			Header: http.Header{"Accept-Encoding": {"gzip"}, "X-Empty": {""}}}},
 	}
@@ -254,7 +260,10 @@ func TestCurlAgainstHTTPBin(t *testing.T) {
 			defer cancel()
 			// The command runs verbatim; a function adds the test's own options
 			// (and keeps any proxy from the environment out of the way).
-			wrapper := "curl() { command curl --silent --show-error --fail --noproxy '*' \"$@\"; }\n"
+			// --insecure: the TLS server's certificate is httptest's own;
+			// --write-out puts the HTTP version curl spoke on stderr.
+			wrapper := "curl() { command curl --silent --show-error --fail --noproxy '*' --insecure" +
+				" --write-out '%{stderr}%{http_version}' \"$@\"; }\n"
 			run := exec.CommandContext(ctx, bash, "-c", wrapper+cmd)
 			run.Env = append(os.Environ(), "PATH="+filepath.Dir(curl)+":"+os.Getenv("PATH"))
 			var stdout, stderr bytes.Buffer
@@ -266,7 +275,16 @@ func TestCurlAgainstHTTPBin(t *testing.T) {
 			if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
 				t.Fatalf("reply is not JSON: %v\n%s", err, stdout.String())
 			}
-			checkAnything(t, &tt.req, &got, srv.Listener.Addr().String())
+			host := strings.TrimPrefix(strings.TrimPrefix(tt.req.URL, "http://"), "https://")
+			host, _, _ = strings.Cut(host, "/")
+			checkAnything(t, &tt.req, &got, host)
+			wantVersion := "1.1"
+			if tt.req.Proto == "HTTP/2.0" {
+				wantVersion = "2"
+			}
+			if v := strings.TrimSpace(stderr.String()); v != wantVersion {
+				t.Errorf("curl spoke HTTP %q, want %q", v, wantVersion)
+			}
 			if t.Failed() {
 				t.Logf("command:\n%s", cmd)
 			}

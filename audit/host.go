@@ -14,6 +14,9 @@ func isLocalHost(host string) bool {
 	if equalFoldASCII(host, "localhost") || hasSuffixFold(host, ".localhost") {
 		return true
 	}
+	if !mayBeIP(host) {
+		return false
+	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil {
 		return false
@@ -21,9 +24,18 @@ func isLocalHost(host string) bool {
 	return addr.Unmap().IsLoopback()
 }
 
+// mayBeIP is a cheap test before netip.ParseAddr, whose error allocates:
+// IPv4 literals start with a digit, IPv6 literals contain ':'.
+func mayBeIP(host string) bool {
+	return host != "" && (isDigit(host[0]) || strings.IndexByte(host, ':') >= 0)
+}
+
 // isIPHost reports whether host is an IP literal (HSTS does not apply to
 // those, RFC 6797 §8.1.1).
 func isIPHost(host string) bool {
+	if !mayBeIP(host) {
+		return false
+	}
 	_, err := netip.ParseAddr(host)
 	return err == nil
 }

@@ -92,8 +92,12 @@ func newRun(f *flow.Flow, now time.Time) *run {
 			}
 		}
 	}
-	for _, v := range f.Request.Header["Cookie"] {
-		r.sent = append(r.sent, ParseCookieHeader(v)...)
+	if values := f.Request.Header["Cookie"]; len(values) == 1 {
+		r.sent = ParseCookieHeader(values[0])
+	} else {
+		for _, v := range values { // HTTP/2 may split cookies over several fields
+			r.sent = append(r.sent, ParseCookieHeader(v)...)
+		}
 	}
 	return r
 }

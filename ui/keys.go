@@ -41,6 +41,10 @@ func (u *uiState) key(ev *tcell.EventKey) bool {
 		}
 		return true
 	}
+	if ev.Key() == tcell.KeyCtrlL {
+		u.screen.Sync() // repaint a terminal something else scribbled on
+		return false
+	}
 	if ev.Key() == tcell.KeyRune && ev.Rune() == '?' {
 		u.help = true
 		return false

@@ -29,6 +29,16 @@ type idleConn struct {
 	closeOnce sync.Once
 	closeErr  error
 	onClose   func(*idleConn)
+
+	hookMu     sync.Mutex
+	afterClose func() // set once the connection is hijacked for MITM
+}
+
+// setAfterClose registers fn to run once the connection is closed.
+func (c *idleConn) setAfterClose(fn func()) {
+	c.hookMu.Lock()
+	c.afterClose = fn
+	c.hookMu.Unlock()
 }
 
 func newIdleConn(c net.Conn, timeout time.Duration, onClose func(*idleConn)) *idleConn {
@@ -85,6 +95,12 @@ func (c *idleConn) Close() error {
 		c.closeErr = c.Conn.Close()
 		if c.onClose != nil {
 			c.onClose(c)
+		}
+		c.hookMu.Lock()
+		after := c.afterClose
+		c.hookMu.Unlock()
+		if after != nil {
+			after()
 		}
 	})
 	return c.closeErr

@@ -21,10 +21,22 @@ import (
 type clientConn struct {
 	conn *idleConn
 
-	mu          sync.Mutex
-	tls         *flow.TLSInfo // nil until the client's TLS handshake completed
-	sni         string
-	alpnOffered []string
+	// The CONNECT request, to report a failed client handshake.
+	connect    flow.Request
+	clientAddr string
+
+	mu           sync.Mutex
+	tls          *flow.TLSInfo // nil until the client's TLS handshake completed
+	sni          string
+	alpnOffered  []string
+	certErr      error  // Certificate failed for this connection
+	handshakeErr string // goproxy reported the client handshake failed
+}
+
+func (c *clientConn) recordHandshakeError(msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.handshakeErr = msg
 }
 
 func (c *clientConn) recordHello(hello *tls.ClientHelloInfo) {
@@ -32,6 +44,40 @@ func (c *clientConn) recordHello(hello *tls.ClientHelloInfo) {
 	defer c.mu.Unlock()
 	c.sni = hello.ServerName
 	c.alpnOffered = append([]string(nil), hello.SupportedProtos...)
+}
+
+func (c *clientConn) recordCertError(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.certErr = err
+}
+
+// reportFailedHandshake records a flow when the client's TLS handshake
+// failed: it rejected onpath's certificate (an untrusted CA or a pinned
+// app), or there was no certificate to offer. crypto/tls calls the
+// server's VerifyConnection before the client has judged the certificate,
+// so the failure is known only from goproxy's report (goproxyLogger).
+func (p *Proxy) reportFailedHandshake(cc *clientConn) {
+	cc.mu.Lock()
+	sni, offered, certErr, handshakeErr := cc.sni, cc.alpnOffered, cc.certErr, cc.handshakeErr
+	cc.mu.Unlock()
+	if handshakeErr == "" {
+		return
+	}
+	name := sni
+	if name == "" {
+		name = cc.connect.Host()
+	}
+	ex := p.startExchange(flow.KindHTTP, nil, cc.connect, flow.Conn{Addr: cc.clientAddr, TLS: &flow.TLSInfo{SNI: sni, OfferedALPN: offered}})
+	if ex == nil {
+		return
+	}
+	msg := fmt.Sprintf("the client rejected onpath's certificate for %s (%s): it does not trust onpath's CA, or it pins the server's certificate", name, handshakeErr)
+	if certErr != nil {
+		msg = fmt.Sprintf("onpath had no certificate to offer for %s: %v", name, certErr)
+	}
+	ex.fail(flow.PhaseClientTLS, msg)
+	ex.finish()
 }
 
 func (c *clientConn) recordState(cs tls.ConnectionState) {
@@ -44,7 +90,7 @@ func (c *clientConn) recordState(cs tls.ConnectionState) {
 		ALPN:        cs.NegotiatedProtocol,
 		OfferedALPN: c.alpnOffered,
 		ECHAccepted: cs.ECHAccepted,
-		Verified:    true, // the client accepted onpath's certificate
+		Verified:    true, // requests arrive only once the client accepted onpath's certificate
 	}
 }
 
@@ -99,7 +145,24 @@ func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.Conn
 			writeRawError(client, http.StatusBadGateway, "onpath: cannot intercept "+host+": no certificate source is configured\n")
 		}}, host
 	}
-	cc := &clientConn{conn: conn}
+	cc := &clientConn{
+		conn:       conn,
+		clientAddr: ctx.Req.RemoteAddr,
+		connect: flow.Request{
+			Method: http.MethodConnect,
+			URL:    "https://" + strings.TrimSuffix(host, ":443"),
+			Proto:  ctx.Req.Proto,
+			Header: ctx.Req.Header.Clone(),
+		},
+	}
+	session := ctx.Session & 0xFFFF // as goproxy prints it
+	p.rt.handshakes.Store(session, cc)
+	if conn != nil {
+		conn.setAfterClose(func() {
+			p.rt.handshakes.CompareAndDelete(session, cc)
+			p.reportFailedHandshake(cc)
+		})
+	}
 	ctx.UserData = cc
 	return &goproxy.ConnectAction{
 		Action: goproxy.ConnectMitm,
@@ -119,6 +182,7 @@ func (p *Proxy) clientTLSConfig(connectHost string, cc *clientConn) *tls.Config 
 				if v := recover(); v != nil {
 					p.logger().Error("proxy: panic in Certificate", "panic", v)
 					cert, err = nil, errors.New("proxy: certificate source panicked")
+					cc.recordCertError(err)
 				}
 			}()
 			cc.recordHello(hello)
@@ -128,6 +192,7 @@ func (p *Proxy) clientTLSConfig(connectHost string, cc *clientConn) *tls.Config 
 			}
 			cert, err = p.Certificate(name)
 			if err != nil {
+				cc.recordCertError(err)
 				p.logger().Warn("proxy: no certificate for host", "host", name, "err", err)
 				return nil, fmt.Errorf("proxy: certificate for %s: %w", name, err)
 			}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -189,6 +190,10 @@ func TestCertificateErrorIsNotFatal(t *testing.T) {
 	if err := tc.Handshake(); err == nil {
 		t.Fatalf("handshake succeeded without a certificate")
 	}
+	conn.Close()
+	if f := h.nextFlow(); f.Error == nil || f.Error.Phase != flow.PhaseClientTLS || !strings.Contains(f.Error.Message, "no leaf today") {
+		t.Errorf("failed handshake flow: got error %v, want client-tls naming the certificate error", f.Error)
+	}
 	// The proxy is still serving.
 	url := h.up.HTTP.URL + "/get"
 	if status, _, _ := getText(t, h.client(false), url); status != 200 {
@@ -196,5 +201,24 @@ func TestCertificateErrorIsNotFatal(t *testing.T) {
 	}
 	if f := h.flowFor(url); f.Kind != flow.KindHTTP {
 		t.Errorf("got flow kind %s", f.Kind)
+	}
+}
+
+func TestRejectedCertificateIsRecorded(t *testing.T) {
+	h := newHarness(t)
+	untrusting := &http.Client{Transport: &http.Transport{
+		Proxy:           http.ProxyURL(&url.URL{Scheme: "http", Host: h.addr}),
+		TLSClientConfig: &tls.Config{RootCAs: x509.NewCertPool()}, // trusts nothing
+	}}
+	if _, err := untrusting.Get(h.up.HTTPS.URL + "/get"); err == nil {
+		t.Fatalf("a client that does not trust onpath's CA got through")
+	}
+	untrusting.CloseIdleConnections()
+	f := h.nextFlow()
+	if f.Error == nil || f.Error.Phase != flow.PhaseClientTLS || !strings.Contains(f.Error.Message, "rejected onpath's certificate") {
+		t.Fatalf("flow error: got %v, want phase client-tls", f.Error)
+	}
+	if f.Request.Method != http.MethodConnect || f.Request.URL != h.up.HTTPS.URL || f.Client.TLS == nil {
+		t.Errorf("flow: got %s %s client TLS %v, want the CONNECT with the hello", f.Request.Method, f.Request.URL, f.Client.TLS)
 	}
 }

@@ -119,6 +119,7 @@ type engine struct {
 	verifyCache *lru.Cache[string, string] // server name + leaf DER -> verify error ("" = verified)
 	nextID      atomic.Uint64
 	log         *slog.Logger
+	handshakes  sync.Map // goproxy session (16 bits) -> *clientConn, while the connection lives
 }
 
 func (p *Proxy) bodyLimit() int64 {
@@ -197,16 +198,29 @@ func (p *Proxy) init() error {
 	return p.initErr
 }
 
-// goproxyLogger sends goproxy's printf-style messages to slog at debug level.
-type goproxyLogger struct{ log *slog.Logger }
+// goproxyLogger sends goproxy's printf-style messages to slog at debug
+// level. It also catches goproxy's report of a failed client handshake,
+// the only signal goproxy gives of it: "[%03d] WARN: Cannot handshake
+// client %v %v" with the session and the error.
+type goproxyLogger struct {
+	log *slog.Logger
+	rt  *engine
+}
 
 func (l goproxyLogger) Printf(format string, v ...any) {
+	if strings.Contains(format, "Cannot handshake client") && len(v) >= 2 {
+		if session, ok := v[0].(int64); ok {
+			if cc, ok := l.rt.handshakes.Load(session); ok {
+				cc.(*clientConn).recordHandshakeError(fmt.Sprint(v[len(v)-1]))
+			}
+		}
+	}
 	l.log.Debug(strings.TrimSpace(fmt.Sprintf(format, v...)), "component", "goproxy")
 }
 
 func (p *Proxy) newGoproxy(rt *engine) *goproxy.ProxyHttpServer {
 	gp := goproxy.NewProxyHttpServer()
-	gp.Logger = goproxyLogger{rt.log}
+	gp.Logger = goproxyLogger{log: rt.log, rt: rt}
 	gp.Verbose = false
 	gp.Tr = rt.transport
 	// NewProxyHttpServer dials CONNECT targets through $HTTPS_PROXY; onpath

@@ -51,7 +51,7 @@ func Curl(r *flow.Request, bodyDir string) (cmd string, files []string, err erro
 // when r did not send them, so the server sees the same header set.
 func CurlWith(r *flow.Request, opts CurlOptions) (cmd string, files []string, err error) {
 	u, err := url.Parse(r.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsFunc(r.URL, isControl) {
 		return "", nil, fmt.Errorf("httptext: curl: URL %q is not an absolute http(s) URL", r.URL)
 	}
 	method := methodOrGet(r.Method)
@@ -109,8 +109,11 @@ func CurlWith(r *flow.Request, opts CurlOptions) (cmd string, files []string, er
 			continue
 		}
 		for _, v := range r.Header[raw] {
-			if strings.ContainsAny(raw, "\r\n:;") || strings.ContainsAny(v, "\r\n") {
-				return "", nil, fmt.Errorf("httptext: curl: header %q: line break or separator in name or value", raw)
+			if strings.Contains(raw, ";") {
+				return "", nil, fmt.Errorf("httptext: curl: header %q: curl cannot send a name with ';'", raw)
+			}
+			if err := checkHeaderField(raw, v); err != nil {
+				return "", nil, fmt.Errorf("httptext: curl: %w", err)
 			}
 			sent[name] = true
 			if v == "" {

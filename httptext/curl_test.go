@@ -194,6 +194,9 @@ func TestCurlRejects(t *testing.T) {
 		{Method: "GET", URL: "/relative"},
 		{Method: "GET", URL: "ftp://h/"},
 		{Method: "GET", URL: "http://h/", Header: http.Header{"X-A": {"v\r\nInjected: 1"}}},
+		{Method: "GET", URL: "http://h/", Header: http.Header{"X-A": {"\x1b]0;owned\x07"}}},
+		{Method: "GET", URL: "http://h/#\x1b[2J"},
+		{Method: "GET", URL: "http://h/", Header: http.Header{"X;Y": {"1"}}},
 	} {
 		if cmd, _, err := Curl(&req, t.TempDir()); err == nil {
 			t.Errorf("Curl(%+v) gave no error:\n%s", req, cmd)

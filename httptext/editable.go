@@ -219,7 +219,7 @@ func parseHeaderLine(line string) (name, value string, err error) {
 		return "", "", fmt.Errorf("bad header name %q", name)
 	}
 	value = strings.Trim(value, " \t")
-	if strings.ContainsFunc(value, func(r rune) bool { return r != '\t' && (r < 0x20 || r == 0x7f) }) {
+	if strings.ContainsFunc(value, isControl) {
 		return "", "", fmt.Errorf("header %s: control character in value", name)
 	}
 	return name, value, nil

@@ -234,6 +234,10 @@ func TestWriteEditableNotes(t *testing.T) {
 	if err := WriteEditable(&buf, &bad, ""); err == nil {
 		t.Error("URL with a space: no error")
 	}
+	esc := flow.Request{Method: "GET", URL: "http://h/", Header: http.Header{"X-A": {"\x1b[31m"}}}
+	if err := WriteEditable(&buf, &esc, ""); err == nil || !strings.Contains(err.Error(), "X-A") {
+		t.Errorf("header with an escape character: err = %v, want an error naming X-A", err)
+	}
 }
 
 // FuzzParseEditable checks that parsing never panics and that whatever

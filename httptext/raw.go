@@ -56,12 +56,14 @@ func WriteResponse(w io.Writer, r *flow.Response) error {
 
 // writeHeader writes one "Name: value" line per value, names sorted, values
 // in their recorded order. A value holding a line break would forge extra
-// header lines in the text, so it is refused.
+// header lines in the text, and other control characters are not valid
+// HTTP (RFC 9110 section 5.5) and would act on a terminal, so both are
+// refused.
 func writeHeader(w *bufio.Writer, h http.Header, eol string) error {
 	for _, name := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[name] {
-			if strings.ContainsAny(name, "\r\n:") || strings.ContainsAny(v, "\r\n") {
-				return fmt.Errorf("header %q: line break in name or value", name)
+			if err := checkHeaderField(name, v); err != nil {
+				return err
 			}
 			w.WriteString(name)
 			w.WriteString(": ")
@@ -85,3 +87,18 @@ func protoOrDefault(p string) string {
 	}
 	return p
 }
+
+// checkHeaderField refuses a header that cannot be written as one text line.
+func checkHeaderField(name, value string) error {
+	if name == "" || strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r == ':' || r == 0x7f }) {
+		return fmt.Errorf("header %q: bad name", name)
+	}
+	if strings.ContainsFunc(value, isControl) {
+		return fmt.Errorf("header %q: control character in value", name)
+	}
+	return nil
+}
+
+// isControl matches the control characters a header value may not hold
+// (all but tab).
+func isControl(r rune) bool { return (r < ' ' && r != '\t') || r == 0x7f }

@@ -43,8 +43,8 @@ func bodyKey(id flow.ID, side byte) []byte {
 }
 
 // encodeRecord encodes f without its bodies, in the current format.
-func encodeRecord(f *flow.Flow) ([]byte, error) {
-	return appendRecordV2(append(make([]byte, 0, 512), recordVersion), f), nil
+func encodeRecord(f *flow.Flow) []byte {
+	return appendRecordV2(append(make([]byte, 0, 512), recordVersion), f)
 }
 
 // decodeRecord decodes a record of any version this build knows into the
@@ -87,22 +87,18 @@ type encodedFlow struct {
 
 // encodeFlow encodes f for the flows, summaries and bodies buckets. The
 // bodies are not copied: the store owns f once it is Put.
-func encodeFlow(f *flow.Flow) (*encodedFlow, error) {
-	rec, err := encodeRecord(f)
-	if err != nil {
-		return nil, err
-	}
+func encodeFlow(f *flow.Flow) *encodedFlow {
 	sum := f.Summarize()
 	enc := &encodedFlow{
 		id:          f.ID,
-		record:      rec,
+		record:      encodeRecord(f),
 		summary:     appendSummary(make([]byte, 0, 64+len(sum.URL)), &sum),
 		requestBody: f.Request.Body.Data,
 	}
 	if f.Response != nil {
 		enc.responseBody = f.Response.Body.Data
 	}
-	return enc, nil
+	return enc
 }
 
 // size is roughly what the flow adds to a transaction.

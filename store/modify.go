@@ -26,12 +26,8 @@ func (s *Store) Update(id flow.ID, fn func(*flow.Flow) error) error {
 			return err
 		}
 		f.ID = id
-		enc, err := encodeFlow(f)
-		if err != nil {
-			return err
-		}
 		w := newTxWriter(tx)
-		if err := w.put(enc); err != nil {
+		if err := w.put(encodeFlow(f)); err != nil {
 			return err
 		}
 		return w.finish()

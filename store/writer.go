@@ -38,12 +38,8 @@ func (s *Store) Put(f *flow.Flow) error {
 		s.noteID(f.ID)
 	}
 	// Encoding here, in the caller's goroutine, spreads the work over the
-	// proxy's goroutines and keeps a flow that cannot be encoded out of the
-	// writer's retry loop.
-	enc, err := encodeFlow(f)
-	if err != nil {
-		return err
-	}
+	// proxy's goroutines; the writer only commits.
+	enc := encodeFlow(f)
 	s.sendMu.RLock()
 	defer s.sendMu.RUnlock()
 	if s.closed.Load() {
@@ -90,11 +86,7 @@ func (s *Store) PutBatch(fs []*flow.Flow) error {
 		} else {
 			s.noteID(f.ID)
 		}
-		enc, err := encodeFlow(f)
-		if err != nil {
-			return fmt.Errorf("store: put batch: %w", err)
-		}
-		encs[i] = enc
+		encs[i] = encodeFlow(f)
 	}
 	err := s.update(func(tx *bolt.Tx) error {
 		w := newTxWriter(tx)

@@ -4,9 +4,41 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"onpath/flow"
 )
+
+// TestUpstreamTimingsAreOrdered: a first request to a host name records
+// DNS, connect and TLS, in order, before the request and the response.
+func TestUpstreamTimingsAreOrdered(t *testing.T) {
+	h := newHarness(t)
+	url := strings.Replace(h.up.HTTPS.URL, "127.0.0.1", "localhost", 1) + "/get"
+	if status, _, _ := getText(t, h.client(false), url); status != 200 {
+		t.Fatalf("got %d", status)
+	}
+	f := h.flowFor(url)
+	tm := f.Timings
+	order := []struct {
+		name string
+		at   time.Time
+	}{
+		{"start", tm.Start}, {"dns start", tm.DNSStart}, {"dns done", tm.DNSDone},
+		{"connect start", tm.ConnectStart}, {"connect done", tm.ConnectDone},
+		{"tls start", tm.TLSStart}, {"tls done", tm.TLSDone},
+		{"request sent", tm.RequestSent}, {"first byte", tm.FirstByte}, {"end", tm.End},
+	}
+	for i, o := range order {
+		if o.at.IsZero() {
+			t.Errorf("%s: not recorded", o.name)
+		} else if i > 0 && o.at.Before(order[i-1].at) {
+			t.Errorf("%s (%v) is before %s (%v)", o.name, o.at, order[i-1].name, order[i-1].at)
+		}
+	}
+	if f.Server.TLS == nil || f.Server.TLS.SNI != "localhost" || f.Server.Addr == "" {
+		t.Errorf("upstream leg: got TLS %+v addr %q, want SNI localhost and an address", f.Server.TLS, f.Server.Addr)
+	}
+}
 
 func TestGetThroughProxy(t *testing.T) {
 	h := newHarness(t)

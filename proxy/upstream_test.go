@@ -112,6 +112,7 @@ func TestUnreachableUpstreamsGet502WithPhase(t *testing.T) {
 		{"dns https", "https://no-such-host.invalid/get", flow.PhaseDNS, "onpath: cannot resolve no-such-host.invalid"},
 		{"refused http", "http://" + refusedAddr + "/get", flow.PhaseConnect, "onpath: cannot connect to " + refusedAddr},
 		{"refused https", "https://" + refusedAddr + "/get", flow.PhaseConnect, "onpath: cannot connect to " + refusedAddr},
+		{"not tls", "https://" + strings.TrimPrefix(h.up.HTTP.URL, "http://") + "/get", flow.PhaseTLS, "onpath: TLS handshake with " + strings.TrimPrefix(h.up.HTTP.URL, "http://") + " failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,13 @@
 // connections and tunnels, the magic CA page at http://onpath.invalid/, and
 // Replay. Every exchange becomes a flow.Flow handed to OnStart and OnFinish.
 //
-// The magic page is served locally and is not recorded as a flow.
+// Flows: one KindHTTP flow per request (plain, MITM'd HTTP/1.1 or h2,
+// WebSocket upgrades with status 101); one KindTunnel flow per passthrough
+// CONNECT; and one KindHTTP flow with error phase client-tls (method
+// CONNECT, no response) when a client aborts the TLS handshake with
+// onpath, typically because it does not trust the CA or pins certificates.
+// The magic page (also served to clients that talk to the proxy directly,
+// http://127.0.0.1:8080/) is answered locally and not recorded.
 //
 // Caveats:
 //   - The proxy decrypts everything it intercepts; flows hold cookies,
@@ -23,4 +29,7 @@
 //   - Bodies are captured up to BodyLimit each; the rest streams through
 //     uncaptured (Body.Truncated, Body.Size).
 //   - WebSocket frames and passthrough tunnel contents are not captured.
+//   - Passthrough tunnels relay bytes only after the CONNECT reply: a
+//     client that sends its ClientHello in the same write as the CONNECT
+//     (unusual) loses those bytes, as goproxy's hijack path drops them.
 package proxy

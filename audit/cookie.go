@@ -172,29 +172,29 @@ func parseSetCookie(line string, origin requestOrigin, now time.Time, attrBuf []
 		if len(value) > maxAttrValueBytes {
 			continue // §5.6 step 7: an oversized attribute is ignored
 		}
-		switch {
-		case equalFoldASCII(name, "expires"):
+		switch attrNameOf(name) {
+		case attrExpires:
 			if t, ok := parseCookieDate(value); ok {
 				c.Expires = t
 			}
-		case equalFoldASCII(name, "max-age"):
+		case attrMaxAge:
 			if v, ok := parseMaxAge(value); ok {
 				maxAge, hasMaxAge = v, true
 			}
-		case equalFoldASCII(name, "domain"):
+		case attrDomain:
 			// The last Domain wins even when empty: an empty last Domain
 			// makes the cookie host-only (§5.7 step 8).
 			value = strings.TrimPrefix(value, ".")
 			c.Domain = strings.ToLower(value)
-		case equalFoldASCII(name, "path"):
+		case attrPath:
 			hasPath, pathAttr = true, value
-		case equalFoldASCII(name, "secure"):
+		case attrSecure:
 			c.Secure = true
-		case equalFoldASCII(name, "httponly"):
+		case attrHttpOnly:
 			c.HttpOnly = true
-		case equalFoldASCII(name, "partitioned"):
+		case attrPartitioned:
 			c.Partitioned = true
-		case equalFoldASCII(name, "samesite"):
+		case attrSameSite:
 			c.SameSiteRaw = value
 			c.SameSite = normalSameSite(value)
 		}
@@ -247,6 +247,58 @@ func rejection(c *SetCookie, secureOrigin, hasPathAttr, checkHost bool, reqHost 
 		return "Partitioned without Secure"
 	}
 	return ""
+}
+
+// cookieAttr identifies the attributes RFC 6265bis (and CHIPS) define.
+type cookieAttr uint8
+
+const (
+	attrUnknown cookieAttr = iota
+	attrExpires
+	attrMaxAge
+	attrDomain
+	attrPath
+	attrSecure
+	attrHttpOnly
+	attrPartitioned
+	attrSameSite
+)
+
+// attrNameOf matches an attribute name case-insensitively, switching on
+// its length first so most names cost one comparison.
+func attrNameOf(name string) cookieAttr {
+	switch len(name) {
+	case 4:
+		if equalFoldASCII(name, "path") {
+			return attrPath
+		}
+	case 6:
+		switch {
+		case equalFoldASCII(name, "domain"):
+			return attrDomain
+		case equalFoldASCII(name, "secure"):
+			return attrSecure
+		}
+	case 7:
+		switch {
+		case equalFoldASCII(name, "expires"):
+			return attrExpires
+		case equalFoldASCII(name, "max-age"):
+			return attrMaxAge
+		}
+	case 8:
+		switch {
+		case equalFoldASCII(name, "httponly"):
+			return attrHttpOnly
+		case equalFoldASCII(name, "samesite"):
+			return attrSameSite
+		}
+	case 11:
+		if equalFoldASCII(name, "partitioned") {
+			return attrPartitioned
+		}
+	}
+	return attrUnknown
 }
 
 // controlCharIndex finds %x00-08 / %x0A-1F / %x7F (tab is allowed).

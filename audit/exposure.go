@@ -85,6 +85,8 @@ func (r *run) serverLeg() Leg {
 	}
 	if r.local || isLoopbackAddr(f.Server.Addr) {
 		leg.Notes = append(leg.Notes, "the server is on this machine: no network observer sees this leg")
+	} else {
+		leg.Notes = append(leg.Notes, "this is what an attacker on the network path to the server sees")
 	}
 	contents := reachedServer(f)
 	if !contents {

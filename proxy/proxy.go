@@ -117,6 +117,7 @@ type engine struct {
 	transport   *http.Transport
 	dialer      *net.Dialer
 	verifyCache *lru.Cache[string, string] // server name + leaf DER -> verify error ("" = verified)
+	chainCache  *lru.Cache[*x509.Certificate, []flow.Certificate]
 	nextID      atomic.Uint64
 	log         *slog.Logger
 	handshakes  sync.Map // goproxy session (16 bits) -> *clientConn, while the connection lives
@@ -184,7 +185,12 @@ func (p *Proxy) init() error {
 			p.initErr = fmt.Errorf("proxy: verify cache: %w", err)
 			return
 		}
-		rt := &engine{verifyCache: cache, log: log}
+		chains, err := lru.New[*x509.Certificate, []flow.Certificate](256)
+		if err != nil {
+			p.initErr = fmt.Errorf("proxy: chain cache: %w", err)
+			return
+		}
+		rt := &engine{verifyCache: cache, chainCache: chains, log: log}
 		rt.dialer = &net.Dialer{Timeout: p.dialTimeout(), KeepAlive: 30 * time.Second}
 		rt.transport = p.newTransport(rt)
 		rt.goproxy = p.newGoproxy(rt)

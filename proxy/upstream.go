@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -168,7 +169,7 @@ func (p *Proxy) upstreamTLS(host string, cs *tls.ConnectionState, verifyErr stri
 		SNI:         sniOf(host),
 		ALPN:        cs.NegotiatedProtocol,
 		ECHAccepted: cs.ECHAccepted,
-		Chain:       chainOf(cs.PeerCertificates),
+		Chain:       p.chainOf(cs.PeerCertificates),
 		Verified:    verified,
 		VerifyError: verifyErr,
 	}
@@ -203,7 +204,21 @@ func (p *Proxy) tlsOfResponse(host string, cs *tls.ConnectionState) *flow.TLSInf
 	return p.upstreamTLS(host, cs, verr, verr == "")
 }
 
-func chainOf(certs []*x509.Certificate) []flow.Certificate {
+// chainOf describes certs, caching by leaf: a keep-alive connection shows
+// the same chain on every flow. Each flow gets its own slice.
+func (p *Proxy) chainOf(certs []*x509.Certificate) []flow.Certificate {
+	if len(certs) == 0 {
+		return nil
+	}
+	if chain, ok := p.rt.chainCache.Get(certs[0]); ok && len(chain) == len(certs) {
+		return slices.Clone(chain)
+	}
+	chain := describeChain(certs)
+	p.rt.chainCache.Add(certs[0], chain)
+	return slices.Clone(chain)
+}
+
+func describeChain(certs []*x509.Certificate) []flow.Certificate {
 	chain := make([]flow.Certificate, 0, len(certs))
 	for _, c := range certs {
 		sum := sha256.Sum256(c.Raw)

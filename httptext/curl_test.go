@@ -341,3 +341,31 @@ func checkAnything(t *testing.T, req *flow.Request, got *anythingReply, host str
 		t.Errorf("body: got %q, want %q", got.Data, wantData)
 	}
 }
+
+// The exact command a user sees.
+func TestCurlText(t *testing.T) {
+	req := flow.Request{Method: "PUT", URL: "https://api.example.com/items/7", Proto: "HTTP/2.0",
+		Header: http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer it's"},
+			"Accept-Encoding": {"gzip"}, "Accept": {"*/*"}, "User-Agent": {"app/1"}, "Content-Length": {"9"}},
+		Body: flow.Body{Size: 9, Data: []byte(`{"a":"$"}`)}}
+	got, files, err := Curl(&req, t.TempDir())
+	if err != nil || len(files) != 0 {
+		t.Fatalf("Curl: files %v, err %v", files, err)
+	}
+	want := `curl https://api.example.com/items/7 \
+  --http2 \
+  -X PUT \
+  -H 'Accept: */*' \
+  -H 'Authorization: Bearer it'\''s' \
+  -H 'Content-Type: application/json' \
+  -H 'User-Agent: app/1' \
+  -H Expect: \
+  --compressed \
+  --data-binary '{"a":"$"}'
+# To send it through onpath, add this option (and --cacert with onpath's CA for https):
+# -x http://127.0.0.1:8080
+`
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}

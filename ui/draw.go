@@ -35,6 +35,9 @@ func (u *uiState) draw() {
 		u.drawHelp(w, h)
 	}
 	s.Show()
+	if u.v.drawn != nil {
+		u.v.drawn()
+	}
 }
 
 // drawLine draws l on row y, padded to width w with the fill role.

@@ -29,9 +29,12 @@ func defaultOptions(src Source) Options {
 
 // start runs a viewer with opts on a w×h simulation screen and waits for
 // its first frame.
-func start(t *testing.T, opts Options, w, h int) *harness {
+func start(t *testing.T, opts Options, w, h int, configure ...func(*Viewer)) *harness {
 	t.Helper()
 	hs := &harness{t: t, screen: tcell.NewSimulationScreen("UTF-8"), v: New(opts), done: make(chan error, 1)}
+	for _, c := range configure {
+		c(hs.v)
+	}
 	ready := make(chan struct{})
 	hs.v.started = func(s tcell.Screen) {
 		s.SetSize(w, h)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -178,5 +179,51 @@ func TestFollowUnlessScrolledUp(t *testing.T) {
 	hs.waitText("newer.example")
 	if !selected("newer.example") {
 		t.Errorf("at the bottom: the selection did not follow the new flow")
+	}
+}
+
+func TestStatusBarRefreshesWithoutKeys(t *testing.T) {
+	st := openStore(t, mixedFlows(t)[:1])
+	var depth atomic.Int64
+	var recErr atomic.Value
+	recErr.Store("")
+	opts := defaultOptions(st)
+	opts.Status = Status{QueueDepth: func() int { return int(depth.Load()) }, RecorderError: func() error {
+		if s := recErr.Load().(string); s != "" {
+			return errors.New(s)
+		}
+		return nil
+	}}
+	// Frames drawn by the viewer on its own, read on its goroutine.
+	frames := make(chan string, 100)
+	start(t, opts, 120, 6, func(v *Viewer) {
+		v.statusRefresh = 5 * time.Millisecond
+		v.drawn = func() {
+			cells, w, _ := snapshot(v.ui.screen.(tcell.SimulationScreen))
+			var top strings.Builder
+			for x := range w {
+				if r := cells[x].Runes; len(r) > 0 {
+					top.WriteString(string(r))
+				}
+			}
+			select {
+			case frames <- top.String():
+			default:
+			}
+		}
+	})
+	depth.Store(42)
+	recErr.Store("disk full")
+	// No key, no sync event from here on: only the refresh ticker redraws.
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case top := <-frames:
+			if strings.Contains(top, "queue 42") && strings.Contains(top, "RECORDER FAILED: disk full") {
+				return
+			}
+		case <-deadline:
+			t.Fatal("the status bar did not refresh on its own")
+		}
 	}
 }

@@ -74,6 +74,11 @@ type Viewer struct {
 	// started, when set (tests), runs after the screen is initialised
 	// and before the first frame.
 	started func(tcell.Screen)
+	// drawn, when set (tests), runs on the loop after every frame.
+	drawn func()
+	// statusRefresh is how often the status bar re-reads the recorder's
+	// queue depth and error while nothing else redraws the screen.
+	statusRefresh time.Duration
 }
 
 // inbox collects what other goroutines hand to the event loop; the loop
@@ -110,6 +115,7 @@ func New(opts Options) *Viewer {
 		v.log = slog.New(slog.DiscardHandler)
 	}
 	v.inbox.updates = map[flow.ID]flow.Summary{}
+	v.statusRefresh = time.Second
 	return v
 }
 
@@ -169,6 +175,9 @@ func (v *Viewer) Run(ctx context.Context, screen tcell.Screen) error {
 		v.ui.cancelFilter()
 	}()
 
+	if st := v.opts.Status; st.QueueDepth != nil || st.RecorderError != nil {
+		go v.refreshStatus(ctx)
+	}
 	events := make(chan tcell.Event, 64)
 	quit := make(chan struct{})
 	go screen.ChannelEvents(events, quit)
@@ -202,6 +211,21 @@ func (v *Viewer) Run(ctx context.Context, screen tcell.Screen) error {
 				}
 			}
 			v.ui.draw()
+		}
+	}
+}
+
+// refreshStatus wakes the loop now and then so the recorder's queue depth
+// and errors show up without a key press.
+func (v *Viewer) refreshStatus(ctx context.Context) {
+	tick := time.NewTicker(v.statusRefresh)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			v.wake()
 		}
 	}
 }

@@ -168,6 +168,7 @@ func (s *Store) Query(ctx context.Context, q *query.Query, progress func(done, t
 		done      int
 		lastShown int
 		buf       = make([]flow.Summary, 0, scanChunk)
+		scratch   []candidate
 	)
 	report := func(final bool) {
 		if progress == nil {
@@ -190,7 +191,7 @@ func (s *Store) Query(ctx context.Context, q *query.Query, progress func(done, t
 		)
 		err := s.view(func(tx *bolt.Tx) error {
 			var err error
-			buf, examined, after, more, err = queryChunk(tx, q, after, buf)
+			buf, scratch, examined, after, more, err = queryChunk(tx, q, after, buf, scratch[:0])
 			return err
 		})
 		if err != nil {
@@ -215,16 +216,15 @@ func (s *Store) Query(ctx context.Context, q *query.Query, progress func(done, t
 // the matching summaries, how many it examined, the last id examined and
 // whether more may follow. It walks the summaries; when q needs records, only
 // flows whose summary passes q's summary terms have their record decoded
-// (and bodies read), in parallel.
-func queryChunk(tx *bolt.Tx, q *query.Query, after flow.ID, dst []flow.Summary) ([]flow.Summary, int, flow.ID, bool, error) {
+// (and bodies read), in parallel. cands is scratch space, returned for reuse.
+func queryChunk(tx *bolt.Tx, q *query.Query, after flow.ID, dst []flow.Summary, cands []candidate) ([]flow.Summary, []candidate, int, flow.ID, bool, error) {
 	needsFlow := q.NeedsFlow()
-	flows := tx.Bucket(bucketFlows)
+	records := recordCursor{c: tx.Bucket(bucketFlows).Cursor()}
 	c := tx.Bucket(bucketSummaries).Cursor()
 	var (
-		sum   flow.Summary
-		cands []candidate
-		n     int
-		more  bool
+		sum  flow.Summary
+		n    int
+		more bool
 	)
 	for k, v := seekAfter(c, after); k != nil; k, v = c.Next() {
 		if n == scanChunk {
@@ -234,7 +234,7 @@ func queryChunk(tx *bolt.Tx, q *query.Query, after flow.ID, dst []flow.Summary) 
 		n++
 		after = keyID(k)
 		if err := decodeSummary(after, v, &sum); err != nil {
-			return dst, n, after, false, err
+			return dst, cands, n, after, false, err
 		}
 		if !needsFlow {
 			if q.MatchSummary(&sum) {
@@ -245,9 +245,9 @@ func queryChunk(tx *bolt.Tx, q *query.Query, after flow.ID, dst []flow.Summary) 
 		if !q.MayMatch(&sum) {
 			continue
 		}
-		rec := flows.Get(k)
+		rec := records.get(k)
 		if rec == nil {
-			return dst, n, after, false, fmt.Errorf("flow %d has a summary but no record: %w", after, ErrCorrupt)
+			return dst, cands, n, after, false, fmt.Errorf("flow %d has a summary but no record: %w", after, ErrCorrupt)
 		}
 		cands = append(cands, candidate{sum: sum, record: rec})
 	}
@@ -260,7 +260,7 @@ func queryChunk(tx *bolt.Tx, q *query.Query, after flow.ID, dst []flow.Summary) 
 			}
 		}
 		if err := matchRecords(q, cands); err != nil {
-			return dst, n, after, false, err
+			return dst, cands, n, after, false, err
 		}
 		for i := range cands {
 			if cands[i].matched {
@@ -268,7 +268,29 @@ func queryChunk(tx *bolt.Tx, q *query.Query, after flow.ID, dst []flow.Summary) 
 			}
 		}
 	}
-	return dst, n, after, more, nil
+	return dst, cands, n, after, more, nil
+}
+
+// recordCursor looks up records for keys that only grow: stepping a cursor
+// forward is cheaper than a search from the root when the keys are close.
+type recordCursor struct {
+	c   *bolt.Cursor
+	key []byte
+	val []byte
+}
+
+func (r *recordCursor) get(k []byte) []byte {
+	const maxSteps = 8
+	for i := 0; r.key != nil && i < maxSteps && bytes.Compare(r.key, k) < 0; i++ {
+		r.key, r.val = r.c.Next()
+	}
+	if r.key == nil || bytes.Compare(r.key, k) < 0 {
+		r.key, r.val = r.c.Seek(k)
+	}
+	if r.key == nil || !bytes.Equal(r.key, k) {
+		return nil
+	}
+	return r.val
 }
 
 // candidate is a flow whose record must be decoded to decide a query. The

@@ -3,7 +3,8 @@
 //
 // Layout (one bbolt file, four buckets):
 //
-//	flows      8-byte big-endian id → version byte + record (bodies cut out)
+//	flows      8-byte big-endian id → version byte + record without bodies
+//	           (format 2: binary, record_v2.go; format 1, JSON, still read)
 //	bodies     id + 'q' (request) or 's' (response) → raw wire bytes, as captured
 //	summaries  id → compact binary flow.Summary, so a list of a million
 //	           flows never decodes a full record or a body
@@ -31,5 +32,9 @@
 //     is not a bbolt database, or was truncated, gives ErrCorrupt and is left
 //     untouched. Damage inside the data pages is not detected at open.
 //   - Get, Summaries and Query see committed flows only; call Flush first
-//     to read flows just Put.
+//     to read flows just Put. Update and Delete flush by themselves.
+//   - Record format 2 keeps the instant of every time, not its zone: times
+//     come back in UTC.
+//   - Deleting flows frees pages inside the file for reuse; the file itself
+//     never shrinks (bbolt has no in-place compaction).
 package store

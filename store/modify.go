@@ -11,8 +11,9 @@ import (
 
 // Update reads flow id (with bodies), lets fn change it and writes it back,
 // in one transaction. Queued Puts are flushed first so fn sees the latest
-// version. fn must not change the id. An error from fn aborts the update
-// and is returned wrapped.
+// version. fn must not change the id, nor call back into the Store (it runs
+// inside the write transaction). An error from fn aborts the update and is
+// returned wrapped.
 func (s *Store) Update(id flow.ID, fn func(*flow.Flow) error) error {
 	if err := s.Flush(); err != nil {
 		return fmt.Errorf("store: update flow %d: %w", id, err)

@@ -5,7 +5,9 @@ import (
 	"compress/gzip"
 	"crypto/rand"
 	"crypto/tls"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -333,5 +335,75 @@ func TestCaptureBufferKeepsTheFirstLimitBytes(t *testing.T) {
 		if int64(cap(got.Data)) > tt.limit {
 			t.Errorf("limit %d: buffer capacity %d exceeds the limit", tt.limit, cap(got.Data))
 		}
+	}
+}
+
+func TestOnStartGetsAPendingCopy(t *testing.T) {
+	h := newHarness(t)
+	url := h.up.HTTP.URL + "/get?start"
+	getText(t, h.client(false), url)
+	started := <-h.started
+	finished := h.flowFor(url)
+	if !started.Pending() || started.Response != nil {
+		t.Errorf("OnStart flow: pending %v response %v, want a pending flow without response", started.Pending(), started.Response)
+	}
+	if started.ID != finished.ID || started.Request.URL != url {
+		t.Errorf("OnStart flow: got id %d url %s, want %d %s", started.ID, started.Request.URL, finished.ID, url)
+	}
+	started.Request.Header.Set("X-Mutated", "1")
+	if finished.Request.Header.Get("X-Mutated") != "" {
+		t.Errorf("the OnStart copy shares its headers with the finished flow")
+	}
+}
+
+func TestTrailersAreRecorded(t *testing.T) {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "X-Checksum")
+		io.WriteString(w, "body")
+		w.Header().Set("X-Checksum", "abc123")
+	})
+	plain := httptest.NewServer(handler)
+	t.Cleanup(plain.Close)
+	secure := testupstream.StartTLS(t, handler)
+	h := newHarness(t)
+	for _, tt := range []struct {
+		url string
+		h2  bool
+	}{{plain.URL + "/t", false}, {secure.URL + "/t", false}, {secure.URL + "/t2", true}} {
+		resp, err := h.client(tt.h2).Get(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if got := resp.Trailer.Get("X-Checksum"); got != "abc123" {
+			t.Errorf("%s h2=%v: client trailer %q, want abc123", tt.url, tt.h2, got)
+		}
+		f := h.flowFor(tt.url)
+		if got := f.Response.Trailer.Get("X-Checksum"); got != "abc123" {
+			t.Errorf("%s h2=%v: flow trailer %q, want abc123", tt.url, tt.h2, got)
+		}
+	}
+}
+
+// TestClientAbortDuringUpload: the client promises 1000 bytes, sends 10
+// and hangs up.
+func TestClientAbortDuringUpload(t *testing.T) {
+	h := newHarness(t)
+	conn, err := net.Dial("tcp", h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := h.up.HTTP.URL + "/anything"
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n\r\n0123456789", url, strings.TrimPrefix(h.up.HTTP.URL, "http://"))
+	conn.(*net.TCPConn).CloseWrite()
+	io.Copy(io.Discard, conn)
+	conn.Close()
+	f := h.flowFor(url)
+	if f.Error == nil || f.Error.Phase != flow.PhaseClientAbort {
+		t.Errorf("flow error: got %v, want client-abort", f.Error)
+	}
+	if string(f.Request.Body.Data) != "0123456789" {
+		t.Errorf("captured request body: got %q, want the 10 bytes sent", f.Request.Body.Data)
 	}
 }

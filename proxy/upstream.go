@@ -405,6 +405,12 @@ func adaptForClient(req *http.Request, resp *http.Response, draining bool) {
 		}
 		return
 	}
+	if len(resp.Trailer) > 0 && resp.ContentLength >= 0 {
+		// An h2 upstream may send a Content-Length and trailers; HTTP/1.1
+		// carries trailers only in a chunked body.
+		resp.ContentLength = -1
+		resp.Header.Del("Content-Length")
+	}
 	if resp.ContentLength < 0 && !bodylessStatus(resp.StatusCode) && req.Method != http.MethodHead {
 		// goproxy flushes each write to a plain-HTTP client only when it
 		// sees this header; without it /stream and /drip would be buffered.

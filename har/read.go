@@ -86,59 +86,70 @@ func Read(r io.Reader, importID string, limit int64) ([]*flow.Flow, error) {
 		copy(data, "   ")
 	}
 
-	var doc struct {
+	// One pass checks the syntax (with the offset of any error) and reads
+	// the log's version; the entries are then decoded one by one straight
+	// from data, so that memory holds the file and the flows, not a third
+	// copy of every entry.
+	var head struct {
 		Log *struct {
-			Version string            `json:"version"`
-			Entries []json.RawMessage `json:"entries"`
+			Version string      `json:"version"`
+			Entries arrayMarker `json:"entries"`
 		} `json:"log"`
 	}
-	if err := json.Unmarshal(data, &doc); err != nil {
+	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, jsonError(data, 0, -1, err)
 	}
 	switch {
-	case doc.Log == nil:
+	case head.Log == nil:
 		return nil, &ReadError{Entry: -1, Err: fmt.Errorf(`%w: no "log" object`, ErrNotHAR)}
-	case doc.Log.Version != "" && doc.Log.Version != "1.2" && doc.Log.Version != "1.1":
+	case head.Log.Version != "" && head.Log.Version != "1.2" && head.Log.Version != "1.1":
 		return nil, &ReadError{Entry: -1, Field: "log.version",
-			Err: fmt.Errorf("%w %q (onpath reads 1.1 and 1.2)", ErrVersion, doc.Log.Version)}
-	case doc.Log.Entries == nil:
+			Err: fmt.Errorf("%w %q (onpath reads 1.1 and 1.2)", ErrVersion, head.Log.Version)}
+	case !head.Log.Entries.isArray:
 		return nil, &ReadError{Entry: -1, Err: fmt.Errorf(`%w: no "log.entries" array`, ErrNotHAR)}
 	}
 
-	// Where entry i starts, found only when an error needs it: walking the
-	// document again costs a quarter of a read.
-	entryStart := func(i int) int64 {
-		if offsets := entryOffsets(data); i < len(offsets) {
-			return offsets[i]
-		}
-		return -1
-	}
-	flows := make([]*flow.Flow, 0, len(doc.Log.Entries))
+	var flows []*flow.Flow
 	var total int64
-	for i, raw := range doc.Log.Entries {
+	err = forEachEntry(data, func(i int, base int64, dec *json.Decoder) error {
 		var ent entry
-		if err := json.Unmarshal(raw, &ent); err != nil {
-			return nil, jsonError(data, entryStart(i), i, err)
+		if err := dec.Decode(&ent); err != nil {
+			return jsonError(data, base, i, err)
 		}
-		doc.Log.Entries[i] = nil // let the copy go as soon as it is decoded
+		start := skipSpace(data, base)
 		f, field, err := fromEntry(&ent, importID)
 		if err != nil {
-			return nil, positioned(data, entryStart(i), &ReadError{Entry: i, Field: field, Err: err})
+			return positioned(data, start, &ReadError{Entry: i, Field: field, Err: err})
 		}
 		if f == nil {
-			continue
+			return nil
 		}
 		total += int64(len(f.Request.Body.Data))
 		if f.Response != nil {
 			total += int64(len(f.Response.Body.Data))
 		}
 		if total > limit {
-			return nil, positioned(data, entryStart(i), &ReadError{Entry: i,
+			return positioned(data, start, &ReadError{Entry: i,
 				Err: fmt.Errorf("%w: bodies exceed %d bytes", ErrTooLarge, limit)})
 		}
 		flows = append(flows, f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if flows == nil {
+		flows = []*flow.Flow{}
 	}
 	return flows, nil
+}
+
+// arrayMarker notes whether a JSON value is an array without keeping it.
+type arrayMarker struct{ isArray bool }
+
+func (m *arrayMarker) UnmarshalJSON(b []byte) error {
+	m.isArray = len(b) > 0 && b[0] == '['
+	return nil
 }
 
 // jsonError turns a json error into a ReadError positioned in data; base
@@ -187,60 +198,57 @@ func lineColumn(data []byte, offset int64) (line, column int) {
 	return line, column
 }
 
-// entryOffsets finds where each element of log.entries starts in data, so
-// that errors inside an entry can name a line. It returns what it found
-// before anything unexpected.
-func entryOffsets(data []byte) []int64 {
+// forEachEntry calls fn for each element of log.entries in data (whose
+// syntax is known to be valid) with a decoder about to decode it. base is
+// where that decoder's error offsets count from: just after the '[' or the
+// comma before the element.
+func forEachEntry(data []byte, fn func(i int, base int64, dec *json.Decoder) error) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	skipValue := func() bool { var v json.RawMessage; return dec.Decode(&v) == nil }
-	openObject := func() bool { t, err := dec.Token(); return err == nil && t == json.Delim('{') }
-	if !openObject() {
-		return nil
-	}
-	for dec.More() {
-		key, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		if key != "log" {
-			if !skipValue() {
-				return nil
-			}
-			continue
-		}
-		if !openObject() {
-			return nil
-		}
+	// enter moves into the object value of key, skipping other members.
+	enter := func(key string, open json.Delim) bool {
 		for dec.More() {
-			key, err := dec.Token()
+			k, err := dec.Token()
 			if err != nil {
-				return nil
+				return false
 			}
-			if key != "entries" {
-				if !skipValue() {
-					return nil
+			if k != key {
+				var skip json.RawMessage
+				if dec.Decode(&skip) != nil {
+					return false
 				}
 				continue
 			}
-			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-				return nil
-			}
-			var offsets []int64
-			for dec.More() {
-				off := dec.InputOffset()
-				for off < int64(len(data)) && strings.IndexByte(" \t\r\n,", data[off]) >= 0 {
-					off++
-				}
-				offsets = append(offsets, off)
-				if !skipValue() {
-					return offsets
-				}
-			}
-			return offsets
+			t, err := dec.Token()
+			return err == nil && t == open
 		}
-		return nil
+		return false
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return &ReadError{Entry: -1, Err: fmt.Errorf("%w: not a JSON object", ErrNotHAR)}
+	}
+	if !enter("log", '{') || !enter("entries", '[') {
+		return &ReadError{Entry: -1, Err: fmt.Errorf(`%w: no "log.entries" array`, ErrNotHAR)}
+	}
+	for i := 0; dec.More(); i++ {
+		base := skipSpace(data, dec.InputOffset())
+		if base < int64(len(data)) && data[base] == ',' {
+			base++
+		} else {
+			base = dec.InputOffset()
+		}
+		if err := fn(i, base, dec); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// skipSpace returns the offset of the first non-space byte from off.
+func skipSpace(data []byte, off int64) int64 {
+	for off < int64(len(data)) && strings.IndexByte(" \t\r\n", data[off]) >= 0 {
+		off++
+	}
+	return off
 }
 
 // fromEntry converts one entry. It returns a nil flow for entries onpath

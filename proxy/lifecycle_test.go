@@ -212,3 +212,36 @@ func getTextErr(c *http.Client, url string) (int, string, error) {
 }
 
 var _ = url.Parse
+
+func TestShutdownDeadlineEndsTunnels(t *testing.T) {
+	h := newHarness(t, func(p *Proxy) { p.Passthrough = []string{"localhost"} })
+	port := h.up.HTTPS.URL[strings.LastIndex(h.up.HTTPS.URL, ":")+1:]
+	conn, err := net.Dial("tcp", h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "CONNECT localhost:%s HTTP/1.1\r\nHost: localhost:%s\r\n\r\n", port, port)
+	br := bufio.NewReader(conn)
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CONNECT: %v %v", resp, err)
+	}
+	<-h.started
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := h.p.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown with an open tunnel: got %v, want the deadline", err)
+	}
+	select {
+	case f := <-h.finished:
+		if f.Kind != flow.KindTunnel || f.Timings.End.IsZero() {
+			t.Errorf("got flow kind %s end %v, want the finished tunnel", f.Kind, f.Timings.End)
+		}
+	default:
+		t.Fatalf("Shutdown returned before the tunnel flow was reported")
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := br.ReadByte(); err == nil {
+		t.Errorf("the tunnel is still open after Shutdown")
+	}
+}

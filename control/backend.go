@@ -55,3 +55,19 @@ type Backend interface {
 	// Recompute runs the audit again on the flows matching query.
 	Recompute(ctx context.Context, query string) (int, error)
 }
+
+// kindError keeps a message as it is while matching a sentinel.
+type kindError struct {
+	msg      string
+	sentinel error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.sentinel }
+
+// Refused marks err as the caller's mistake (a bad query, a replay that
+// cannot be sent): errors.Is(err, ErrBadRequest) holds, the message is err's.
+func Refused(err error) error { return &kindError{err.Error(), ErrBadRequest} }
+
+// Missing marks err as naming a flow that does not exist (ErrNotFound).
+func Missing(err error) error { return &kindError{err.Error(), ErrNotFound} }

@@ -70,23 +70,15 @@ func (c *Client) do(ctx context.Context, method, path string, q string, body any
 		text := strings.TrimSpace(string(msg))
 		switch resp.StatusCode {
 		case http.StatusNotFound:
-			return nil, &remoteError{text, ErrNotFound}
+			return nil, &kindError{text, ErrNotFound}
 		case http.StatusBadRequest:
-			return nil, &remoteError{text, ErrBadRequest}
+			return nil, &kindError{text, ErrBadRequest}
 		}
 		return nil, errors.New(text)
 	}
 	return resp, nil
 }
 
-// remoteError keeps the server's message while matching its sentinel.
-type remoteError struct {
-	msg      string
-	sentinel error
-}
-
-func (e *remoteError) Error() string { return e.msg }
-func (e *remoteError) Unwrap() error { return e.sentinel }
 
 func decodeStream[T any](resp *http.Response, fn func(T) error) error {
 	defer resp.Body.Close()

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -71,7 +72,10 @@ func Read(r io.Reader, importID string, limit int64) ([]*flow.Flow, error) {
 	if limit <= 0 {
 		limit = DefaultReadLimit
 	}
-	maxInput := 2*limit + 16<<20
+	maxInput := int64(math.MaxInt64 - 1)
+	if limit < (maxInput-16<<20)/2 {
+		maxInput = 2*limit + 16<<20
+	}
 	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
 	if err != nil {
 		return nil, fmt.Errorf("har: read: %w", err)

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/uniseg"
 
 	"onpath/flow"
 )
@@ -62,8 +63,18 @@ func (u *uiState) drawLineAt(x0, y, w int, l Line, fill Role, selected bool) {
 		if selected {
 			st = st.Reverse(true)
 		}
+		cells := 1
+		if r >= 0x1100 { // below that every rune is one cell wide
+			cells = uniseg.StringWidth(string(r))
+		}
+		switch {
+		case cells <= 0:
+			return // a combining mark: skip it rather than misplace it
+		case x+cells > x0+w:
+			r, cells = ' ', 1 // a wide rune does not fit at the edge
+		}
 		u.screen.SetContent(x, y, r, nil, st)
-		x++
+		x += cells
 	}
 	for _, sp := range l {
 		for _, r := range sp.Text {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/uniseg"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -105,13 +106,16 @@ func (hs *harness) text() string {
 	var b strings.Builder
 	for y := range h {
 		var line strings.Builder
-		for x := range w {
+		for x := 0; x < w; x++ {
 			c := cells[y*w+x]
 			if len(c.Runes) == 0 {
 				line.WriteByte(' ')
 				continue
 			}
 			line.WriteString(string(c.Runes))
+			if uniseg.StringWidth(string(c.Runes)) == 2 {
+				x++ // the glyph covers the next cell too
+			}
 		}
 		b.WriteString(strings.TrimRight(line.String(), " "))
 		b.WriteByte('\n')

@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/uniseg"
+
+	"onpath/flow"
 
 	"onpath/store"
 )
@@ -153,4 +156,24 @@ func TestMouseClickAndWheel(t *testing.T) {
 	hs.screen.InjectMouse(10, 6, tcell.WheelUp, tcell.ModNone)
 	hs.key(tcell.KeyEnter)
 	hs.waitText("#1 GET")
+}
+
+// Wide and combining characters from the wire never push text past the
+// screen edge or overlap.
+func TestWideCharacters(t *testing.T) {
+	f := simpleFlow("GET", "https://例え.jp/パス/ファイル?q=é", 200, 0, 0)
+	f.Response.Body = flow.Body{Size: 30, Data: []byte("日本語のテキスト e\u0301 😀 end\n")}
+	st := openStore(t, []*flow.Flow{f})
+	hs := start(t, defaultOptions(st), 40, 12)
+	hs.key(tcell.KeyEnter)
+	hs.runes("2")
+	txt := hs.waitText("日本語のテキスト")
+	if !strings.Contains(txt, "😀 end") {
+		t.Errorf("text after a wide character is lost:\n%s", txt)
+	}
+	for i, line := range strings.Split(strings.TrimRight(txt, "\n"), "\n") {
+		if w := uniseg.StringWidth(line); w > 40 {
+			t.Errorf("line %d is %d cells wide on a 40-cell screen: %q", i, w, line)
+		}
+	}
 }

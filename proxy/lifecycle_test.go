@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,8 +89,11 @@ type bufferedConn struct {
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 func TestPanickingHooksDoNotCrashTheProxy(t *testing.T) {
-	h := newHarness(t)
-	h.p.OnStart = func(*flow.Flow) { panic("OnStart exploded") }
+	logs := &logRecorder{}
+	h := newHarness(t, func(p *Proxy) {
+		p.OnStart = func(*flow.Flow) { panic("OnStart exploded") }
+		p.Logger = slog.New(logs)
+	})
 	for _, base := range []string{h.up.HTTP.URL, h.up.HTTPS.URL} {
 		url := base + "/get?panic"
 		if status, _, _ := getText(t, h.client(false), url); status != 200 {
@@ -98,6 +103,37 @@ func TestPanickingHooksDoNotCrashTheProxy(t *testing.T) {
 			t.Errorf("%s: flow status %d", base, f.Status())
 		}
 	}
+	if n := logs.count("proxy: panic in OnStart"); n != 2 {
+		t.Errorf("logged %d OnStart panics, want 2", n)
+	}
+}
+
+// logRecorder is a slog.Handler that keeps the messages.
+type logRecorder struct {
+	mu       sync.Mutex
+	messages []string
+}
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.messages = append(l.messages, r.Message)
+	return nil
+}
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler      { return l }
+
+func (l *logRecorder) count(msg string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, m := range l.messages {
+		if m == msg {
+			n++
+		}
+	}
+	return n
 }
 
 func TestPanickingCertificateSourceDoesNotCrash(t *testing.T) {

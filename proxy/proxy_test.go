@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +110,36 @@ func TestGetThroughProxy(t *testing.T) {
 				t.Errorf("plain flow has TLS: client %v server %v", f.Client.TLS, f.Server.TLS)
 			}
 		})
+	}
+}
+
+func TestInjectedClockAndIDs(t *testing.T) {
+	fixed := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	next := flow.ID(41)
+	h := newHarness(t, func(p *Proxy) {
+		p.Now = func() time.Time { return fixed }
+		p.NewID = func() flow.ID { next++; return next }
+	})
+	for i := range 2 {
+		url := h.up.HTTP.URL + "/get?clock=" + strconv.Itoa(i)
+		getText(t, h.client(false), url)
+		f := h.flowFor(url)
+		if f.ID != flow.ID(42+i) {
+			t.Errorf("flow %d: got id %d, want %d from NewID", i, f.ID, 42+i)
+		}
+		if !f.Timings.Start.Equal(fixed) || !f.Timings.End.Equal(fixed) || !f.Timings.FirstByte.Equal(fixed) {
+			t.Errorf("flow %d: timings %+v, want every instant from the injected clock", i, f.Timings)
+		}
+	}
+}
+
+func TestDefaultIDsCountFromOne(t *testing.T) {
+	h := newHarness(t)
+	for want := flow.ID(1); want <= 3; want++ {
+		url := h.up.HTTP.URL + "/get?n=" + strconv.Itoa(int(want))
+		getText(t, h.client(false), url)
+		if f := h.flowFor(url); f.ID != want {
+			t.Errorf("got id %d, want %d", f.ID, want)
+		}
 	}
 }

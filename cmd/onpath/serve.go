@@ -51,8 +51,19 @@ func runProxy(ctx context.Context, e *env, args []string) error {
 	if len(rest) > 0 {
 		return usagef("unknown command %q", rest[0])
 	}
+	loopback, err := isLoopbackListen(o.listen)
+	if err != nil {
+		return err
+	}
+	if !loopback {
+		return usagef("refusing to listen on %s: that address is reachable from other machines, and anyone who reaches the proxy could use it and read what it records.\n"+
+			"Listen on loopback (--listen 127.0.0.1:8080), or pass --allow-remote together with --proxy-auth user:pass", o.listen)
+	}
 	dir, err := e.dataDir(o.dir)
 	if err != nil {
+		return err
+	}
+	if err := tightenModes(dir, e.Err); err != nil {
 		return err
 	}
 	authority, created, err := loadCA(dir, o.caKeyType)

@@ -118,6 +118,8 @@ func (b *localBackend) Import(ctx context.Context, flows []*flow.Flow) (control.
 	importID := fmt.Sprintf("%d", time.Now().UnixNano())
 	for _, f := range flows {
 		f.ID = 0
+		// An id from the exporting store names an unrelated flow here.
+		f.ReplayOf = 0
 		f.ImportID = importID
 		if f.Kind == "" {
 			f.Kind = flow.KindHTTP

@@ -84,13 +84,19 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		// HTTP/1.1 text whatever the version on the wire, so that the output
+		// can be sent again as it is (nc, openssl s_client).
 		out := bufio.NewWriter(e.Out)
-		if err := httptext.WriteRequest(out, &f.Request); err != nil {
+		req := f.Request
+		req.Proto = "HTTP/1.1"
+		if err := httptext.WriteRequest(out, &req); err != nil {
 			return err
 		}
 		if f.Response != nil {
+			resp := *f.Response
+			resp.Proto = "HTTP/1.1"
 			fmt.Fprint(out, "\n\n")
-			if err := httptext.WriteResponse(out, f.Response); err != nil {
+			if err := httptext.WriteResponse(out, &resp); err != nil {
 				return err
 			}
 		}
@@ -148,7 +154,7 @@ func writeOutput(e *env, path string, write func(io.Writer) error, what string) 
 
 // maxImportSize bounds what a HAR import decodes, so a huge file gives an
 // error rather than exhausting memory.
-const maxImportSize = 2 << 30
+const maxImportSize = 512 << 20
 
 func runImport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "import")

@@ -31,9 +31,26 @@ import (
 
 const (
 	benchConcurrency = 32
-	benchPhase       = 1500 * time.Millisecond // per measured phase
-	benchMaxRequests = 200_000                 // per phase, whatever the speed
+	benchPhase       = time.Second // per measured phase
+	benchMaxRequests = 200_000     // per phase, whatever the speed
+	// benchRounds alternates direct and proxied phases and keeps the best
+	// of each, so a burst of load from elsewhere on the machine skews less.
+	benchRounds = 3
 )
+
+// bestOf runs direct and proxied loads alternately and keeps the fastest
+// run of each.
+func bestOf(direct, proxied func() loadResult) (d, p loadResult) {
+	for range benchRounds {
+		if r := direct(); r.rps() > d.rps() || d.elapsed == 0 {
+			d = r
+		}
+		if r := proxied(); r.rps() > p.rps() || p.elapsed == 0 {
+			p = r
+		}
+	}
+	return d, p
+}
 
 type loadResult struct {
 	requests, errors int
@@ -41,7 +58,12 @@ type loadResult struct {
 	latencies        []time.Duration
 }
 
-func (r loadResult) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+func (r loadResult) rps() float64 {
+	if r.elapsed == 0 {
+		return 0
+	}
+	return float64(r.requests) / r.elapsed.Seconds()
+}
 
 func (r loadResult) percentile(p float64) time.Duration {
 	if len(r.latencies) == 0 {
@@ -155,10 +177,16 @@ func BenchmarkProxyVsDirect(b *testing.B) {
 			defer direct.CloseIdleConnections()
 			defer proxied.CloseIdleConnections()
 			before := finished.Load()
-			d := runLoad(benchConcurrency, func() error { return fetch(direct, c.url) })
-			p := runLoad(benchConcurrency, func() error { return fetch(proxied, c.url) })
+			var sent int64
+			d, p := bestOf(
+				func() loadResult { return runLoad(benchConcurrency, func() error { return fetch(direct, c.url) }) },
+				func() loadResult {
+					r := runLoad(benchConcurrency, func() error { return fetch(proxied, c.url) })
+					sent += int64(r.requests + r.errors)
+					return r
+				})
 			proxied.CloseIdleConnections()
-			lost := waitFlows(finished, before+int64(p.requests+p.errors), 10*time.Second)
+			lost := waitFlows(finished, before+sent, 10*time.Second)
 			b.ReportMetric(p.rps(), "proxy-req/s")
 			b.ReportMetric(d.rps(), "direct-req/s")
 			b.ReportMetric(p.rps()/d.rps(), "throughput-ratio")

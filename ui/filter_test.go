@@ -84,3 +84,35 @@ func TestFilterProgressAndCancel(t *testing.T) {
 		t.Errorf("list changed after a cancelled filter:\n%s", txt)
 	}
 }
+
+// Flows that arrive while a filter scans the store are matched against
+// it when it finishes.
+func TestFlowsArrivingDuringFilter(t *testing.T) {
+	st := openStore(t, mixedFlows(t))
+	src := &gatedSource{Source: st, scanned: make(chan struct{}), release: make(chan struct{})}
+	hs := start(t, defaultOptions(src), 110, 16)
+	hs.runes("/host:example.org")
+	hs.key(tcell.KeyEnter)
+	<-src.scanned
+	hs.v.Notify(flow.Summary{ID: 11, Method: "GET", URL: "https://example.org/arrived-late", Status: 200})
+	hs.v.Notify(flow.Summary{ID: 12, Method: "GET", URL: "https://other.example/not-matching", Status: 200})
+	hs.waitText("12 flows")
+	close(src.release)
+	txt := hs.waitText("filter: host:example.org → 4")
+	if !strings.Contains(txt, "/arrived-late") || strings.Contains(txt, "not-matching") {
+		t.Errorf("late flows not matched against the new filter:\n%s", txt)
+	}
+}
+
+// gatedSource runs the real query, then holds its result until released.
+type gatedSource struct {
+	Source
+	scanned, release chan struct{}
+}
+
+func (s *gatedSource) Query(ctx context.Context, q *query.Query, progress func(done, total int), fn func(flow.Summary) bool) error {
+	err := s.Source.Query(ctx, q, progress, fn)
+	close(s.scanned)
+	<-s.release
+	return err
+}

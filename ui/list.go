@@ -68,6 +68,9 @@ type filterRun struct {
 	q           *query.Query
 	cancel      context.CancelFunc
 	done, total int
+	// arrived are flows notified while the run scanned the store: the
+	// scan may have passed them, so they are matched again at the end.
+	arrived []flow.Summary
 }
 
 // filterMsg is a filter run's progress or result.
@@ -159,6 +162,9 @@ func (u *uiState) applyUpdates(updates map[flow.ID]flow.Summary) {
 		u.all.Upsert(&s)
 		if u.filter != nil {
 			u.filter.update(&s, u.v.opts.Source)
+		}
+		if u.filterRun != nil {
+			u.filterRun.arrived = append(u.filterRun.arrived, s)
 		}
 		if u.detail != nil && u.detail.f.ID == id && u.detail.f.Pending() && !s.Pending {
 			u.detail.reload(u)
@@ -342,6 +348,9 @@ func (u *uiState) filterMessage(m filterMsg) {
 		return
 	}
 	u.filter = &activeFilter{text: run.text, q: run.q, ids: m.ids}
+	for i := range run.arrived {
+		u.filter.update(&run.arrived[i], u.v.opts.Source)
+	}
 	u.follow = true
 	u.sel = max(len(m.ids)-1, 0)
 	u.top = 0

@@ -1,7 +1,7 @@
-//go:build !unix
+//go:build !linux
 
 package audit
 
 import "time"
 
-func processCPUTime() (time.Duration, bool) { return 0, false }
+func threadCPUTime() (time.Duration, bool) { return 0, false }

@@ -35,7 +35,7 @@ func TestCookiesRows(t *testing.T) {
 		{0, true, ConfidenceHigh, []string{"CK12"}},
 		{1, true, ConfidenceNone, []string{"CK12"}},
 		{2, false, ConfidenceHigh, []string{"CK02", "CK04", "CK05"}},
-		{3, false, ConfidenceNone, []string{"CK01"}},
+		{3, false, ConfidenceNone, []string{"CK01", "CK04", "CK05"}},
 		{4, false, ConfidenceNone, nil},
 	}
 	for _, tc := range tests {

@@ -14,6 +14,8 @@ import (
 // saying the browser rejects the line (CK01, CK06's None-without-Secure,
 // CK08, CK10, CK11) still fire on deletions, because a rejected deletion
 // does not delete: the old cookie (a logged-in session, say) stays.
+// A cookie the browser rejects still gets the flag rules, as the table
+// reads literally: the fix for the rejection alone may leave it unsafe.
 func (r *run) setCookieRules() {
 	for i := range r.set {
 		c := &r.set[i]
@@ -53,14 +55,6 @@ func (r *run) setCookieRules() {
 				"session cookie set over plain http: its value crossed the network unencrypted",
 				`serve the site over https only and add "; Secure"`)
 		}
-		if c.Ignored != "" {
-			if !c.HostOnly && c.Ignored == rejectDomain {
-				r.addCookie(i, RuleDomainSet, flow.SeverityInfo,
-					"Domain="+c.Domain+" does not cover the request host: browsers reject the cookie",
-					`drop "; Domain=`+c.Domain+`"`)
-			}
-			continue // the browser drops it; only the rejection matters
-		}
 		if r.https && !c.Secure {
 			sev := flow.SeverityLow
 			if session {
@@ -96,7 +90,12 @@ func (r *run) setCookieRules() {
 				"session cookie with SameSite=None: sent on every cross-site request (CSRF)",
 				`use "; SameSite=Lax" unless it must be sent cross-site (then add "; Partitioned")`)
 		}
-		if !c.HostOnly {
+		switch {
+		case !c.HostOnly && c.Ignored == rejectDomain:
+			r.addCookie(i, RuleDomainSet, flow.SeverityInfo,
+				"Domain="+c.Domain+" does not cover the request host: browsers reject the cookie",
+				`drop "; Domain=`+c.Domain+`"`)
+		case !c.HostOnly:
 			sev := flow.SeverityInfo
 			if session && c.Domain != r.host {
 				sev = flow.SeverityLow

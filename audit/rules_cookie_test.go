@@ -38,7 +38,7 @@ func TestRuleCK03NotSecure(t *testing.T) {
 		{name: "case-insensitive attribute", flow: newFlow("https://example.com/", setCookies("sid=abc; sEcUrE")), want: nil},
 		{name: "deletion", flow: newFlow("https://example.com/", setCookies("sid=; Max-Age=0")), want: nil},
 		{name: "not over https (CK02 territory)", flow: newFlow("http://example.com/", setCookies("sid=abc")), want: nil},
-		{name: "rejected cookie is left to its rejection rule", flow: newFlow("https://example.com/", setCookies("sid=abc; SameSite=None")), want: nil},
+		{name: "rejected cookie still reported (its fix may leave it unsafe)", flow: newFlow("https://example.com/", setCookies("sid=abc; SameSite=None")), want: sev(medium)},
 		{name: "localhost drops to info", flow: newFlow("https://localhost/", setCookies("sid=abc")), want: sev(info)},
 	})
 }
@@ -82,7 +82,7 @@ func TestRuleCK07SameSiteNone(t *testing.T) {
 		{name: "session cookie with None", flow: newFlow("https://example.com/", setCookies("sid=x; Secure; HttpOnly; SameSite=None")), want: sev(low), evidence: "Set-Cookie: sid"},
 		{name: "plain cookie with None", flow: newFlow("https://example.com/", setCookies("embed=1; Secure; SameSite=None")), want: nil},
 		{name: "session cookie with Lax", flow: newFlow("https://example.com/", setCookies("sid=x; Secure; SameSite=Lax")), want: nil},
-		{name: "None without Secure is CK06", flow: newFlow("https://example.com/", setCookies("sid=x; SameSite=None")), want: nil},
+		{name: "None without Secure (CK06 too)", flow: newFlow("https://example.com/", setCookies("sid=x; SameSite=None")), want: sev(low)},
 		{name: "deletion", flow: newFlow("https://example.com/", setCookies("sid=; Secure; SameSite=None; Max-Age=0")), want: nil},
 	})
 }

@@ -103,34 +103,3 @@ func TestHighlight(t *testing.T) {
 		t.Errorf("highlight = %v, want %v", got, want)
 	}
 }
-
-func TestPrintable(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"plain", "plain"},
-		{"esc\x1b[2Jclear", "esc·[2Jclear"},
-		{"tab\there", "tab    here"},
-		{"bad\xffutf8", "bad·utf8"},
-	}
-	for _, tc := range tests {
-		if got := printable(tc.in); got != tc.want {
-			t.Errorf("printable(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestPagingDownDoesNotScanTheWholeBody(t *testing.T) {
-	var b bytes.Buffer
-	for i := range 100000 {
-		fmt.Fprintf(&b, "line %d\n", i)
-	}
-	p := &messagePane{head: []Line{text("HTTP/1.1 200 OK")}, body: newBodyView(http.Header{"Content-Type": {"text/plain"}}, flow.Body{Data: b.Bytes()}, nil)}
-	if !hasLine(p, 100, 80) {
-		t.Errorf("hasLine(100) = false")
-	}
-	if n := len(p.body.offsets); n > 200 || p.body.complete {
-		t.Errorf("hasLine(100) scanned %d lines (complete %v)", n, p.body.complete)
-	}
-	if !hasLine(p, 100000, 80) || hasLine(p, 100001, 80) {
-		t.Errorf("hasLine wrong at the end: 100000 lines of body plus one head line")
-	}
-}

@@ -8,30 +8,6 @@ import (
 	"onpath/flow"
 )
 
-func TestShortenMiddle(t *testing.T) {
-	tests := []struct {
-		in    string
-		width int
-		want  string
-	}{
-		{"/short", 10, "/short"},
-		{"/exactly10", 10, "/exactly10"},
-		{"/a/very/long/path/index.html", 12, "/a/…dex.html"},
-		{"/a/very/long/path/index.html", 1, "…"},
-		{"/a/very/long/path/index.html", 0, ""},
-		{"/ünïcödé/päth/ñame", 8, "/ü…/ñame"},
-	}
-	for _, tc := range tests {
-		got := shortenMiddle(tc.in, tc.width)
-		if got != tc.want {
-			t.Errorf("shortenMiddle(%q, %d) = %q, want %q", tc.in, tc.width, got, tc.want)
-		}
-		if n := len([]rune(got)); n > tc.width && tc.width > 0 {
-			t.Errorf("shortenMiddle(%q, %d) is %d runes wide", tc.in, tc.width, n)
-		}
-	}
-}
-
 func TestStatusCell(t *testing.T) {
 	tests := []struct {
 		name     string

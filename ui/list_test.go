@@ -13,6 +13,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"onpath/flow"
+	"onpath/store"
 )
 
 func TestNotifyWhileListOpen(t *testing.T) {
@@ -225,5 +226,19 @@ func TestStatusBarRefreshesWithoutKeys(t *testing.T) {
 		case <-deadline:
 			t.Fatal("the status bar did not refresh on its own")
 		}
+	}
+}
+
+func TestDeleteFlow(t *testing.T) {
+	st := openStore(t, mixedFlows(t))
+	hs := start(t, defaultOptions(st), 100, 14)
+	hs.key(tcell.KeyHome)
+	hs.runes("d")
+	txt := hs.waitText("deleted flow #1")
+	if strings.Contains(txt, "api.example.com") || !strings.Contains(txt, "9 flows") {
+		t.Errorf("flow 1 still listed:\n%s", txt)
+	}
+	if _, err := st.Get(1); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("store Get(1) after delete: err = %v, want ErrNotFound", err)
 	}
 }

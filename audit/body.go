@@ -20,7 +20,7 @@ const MaxScanBytes = 4 << 20
 
 // Bounds on structured body scans, so a hostile body costs little.
 const (
-	maxJSONTokens     = 100000
+	maxJSONTokens     = 20000
 	maxMultipartParts = 200
 	maxFieldValue     = 1024
 )

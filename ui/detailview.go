@@ -28,6 +28,7 @@ func (u *uiState) openDetail() {
 	}
 	f, err := u.v.opts.Source.Get(id)
 	if err != nil {
+		u.v.log.Warn("ui: open flow", "id", id, "err", err)
 		u.setError("cannot open flow #%d: %v", id, err)
 		return
 	}
@@ -40,7 +41,9 @@ func (u *uiState) openDetail() {
 func (d *detailState) reload(u *uiState) {
 	f, err := u.v.opts.Source.Get(d.f.ID)
 	if err != nil {
-		return // not recorded yet: the summary update is enough for now
+		// Not recorded yet: the summary update is enough for now.
+		u.v.log.Debug("ui: reload finished flow", "id", d.f.ID, "err", err)
+		return
 	}
 	d.f = f
 	d.panes = [tabCount]pane{}

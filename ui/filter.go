@@ -126,6 +126,7 @@ func (u *uiState) filterMessage(m filterMsg) {
 	u.filterRun = nil
 	if m.err != nil {
 		if !errors.Is(m.err, context.Canceled) {
+			u.v.log.Error("ui: filter", "query", run.text, "err", m.err)
 			u.setError("filter failed: %v", m.err)
 		}
 		return

@@ -101,6 +101,7 @@ func (v *Viewer) loadOlder(ctx context.Context, before flow.ID) {
 	v.mu.Lock()
 	if err != nil && !errors.Is(err, context.Canceled) {
 		v.inbox.loadErr = err
+		v.log.Error("ui: loading older flows", "err", err, "loaded", count)
 	}
 	v.inbox.loaded = older
 	v.mu.Unlock()
@@ -232,6 +233,7 @@ func (u *uiState) deleteSelected() {
 		return
 	}
 	if err := u.v.opts.Source.Delete(id); err != nil {
+		u.v.log.Warn("ui: delete flow", "id", id, "err", err)
 		u.setError("delete #%d failed: %v", id, err)
 		return
 	}

@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -241,4 +243,52 @@ func TestDeleteFlow(t *testing.T) {
 	if _, err := st.Get(1); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("store Get(1) after delete: err = %v, want ErrNotFound", err)
 	}
+}
+
+// failingSource fails every read after the first page, as a damaged
+// store would.
+type failingSource struct{ Source }
+
+func (failingSource) Summaries(ctx context.Context, after flow.ID, fn func(flow.Summary) bool) error {
+	return errors.New("summaries: disk read error")
+}
+
+func (failingSource) Delete(ids ...flow.ID) error { return errors.New("database is read-only") }
+
+func (f failingSource) LastSummaries(n int) ([]flow.Summary, error) {
+	all, err := f.Source.LastSummaries(n)
+	if len(all) > 2 {
+		all = all[len(all)-2:] // force a background load of the rest
+	}
+	return all, err
+}
+
+func TestFailuresAreShownAndLogged(t *testing.T) {
+	st := openStore(t, mixedFlows(t))
+	var logs strings.Builder
+	var logMu sync.Mutex
+	opts := defaultOptions(failingSource{st})
+	opts.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	hs := start(t, opts, 120, 8)
+	hs.waitText("loading flows failed: summaries: disk read error")
+	hs.runes("d")
+	hs.waitText("delete #10 failed: database is read-only")
+	logMu.Lock()
+	defer logMu.Unlock()
+	for _, want := range []string{"loading older flows", "disk read error", "delete flow", "read-only"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+}
+
+type lockedWriter struct {
+	w  *strings.Builder
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -138,11 +139,18 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := preflight(path); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:      opts.Timeout,
-		FreelistType: bolt.FreelistMapType,
+	var db *bolt.DB
+	err := guardCorrupt(path, func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{
+			Timeout:      opts.Timeout,
+			FreelistType: bolt.FreelistMapType,
+		})
+		return err
 	})
 	if err != nil {
+		if errors.Is(err, ErrCorrupt) {
+			return nil, err
+		}
 		switch {
 		case errors.Is(err, berrors.ErrTimeout):
 			return nil, fmt.Errorf("store: open %s: %w (waited %s for its lock): %w", path, ErrLocked, opts.Timeout, err)
@@ -194,7 +202,7 @@ func (s *Store) tightenMode() error {
 // refused without writing to it.
 func (s *Store) initBuckets() error {
 	var fresh bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
 			empty := true
@@ -321,15 +329,35 @@ func (s *Store) setLastError(err error) {
 }
 
 // view runs a read transaction, mapping a closed database to ErrClosed.
+// Damaged pages make bbolt panic, or fault on the memory map; both become
+// errors wrapping ErrCorrupt (see guardCorrupt).
 func (s *Store) view(fn func(*bolt.Tx) error) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	err := s.db.View(fn)
+	err := guardCorrupt(s.path, func() error { return s.db.View(fn) })
 	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
 	}
+	if errors.Is(err, ErrCorrupt) {
+		s.log.Error("store file is damaged", "path", s.path, "err", err)
+	}
 	return err
+}
+
+// guardCorrupt runs a read of the file and turns a panic (bbolt asserts
+// that pages are what it expects) or a memory fault on the map into an
+// error wrapping ErrCorrupt, so a damaged file cannot crash the proxy or
+// the viewer. Writes are not guarded: after a failed write bbolt's state
+// could not be trusted.
+func guardCorrupt(path string, read func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: read %s: damaged file (%v): %w", path, r, ErrCorrupt)
+		}
+	}()
+	return read()
 }
 
 // update runs a write transaction outside the writer goroutine (PutBatch,

@@ -103,3 +103,29 @@ func TestHighlight(t *testing.T) {
 		t.Errorf("highlight = %v, want %v", got, want)
 	}
 }
+
+// FuzzBodyView: whatever bytes and headers arrive, the body viewer
+// classifies, renders and searches them without panicking.
+func FuzzBodyView(f *testing.F) {
+	f.Add([]byte(`{"a":1}`), "application/json", "", "a", 3)
+	f.Add([]byte("a=1&b=%zz"), "application/x-www-form-urlencoded", "", "b", 0)
+	f.Add([]byte("\x1f\x8b\x08\x00bad"), "text/plain", "gzip", "x", 1)
+	f.Add([]byte("\xff\xfe\x00binary"), "application/octet-stream", "br", "", 100)
+	f.Fuzz(func(t *testing.T, data []byte, ctype, encoding, query string, xoff int) {
+		h := http.Header{"Content-Type": {ctype}, "Content-Encoding": {encoding}}
+		v := newBodyView(h, flow.Body{Size: int64(len(data)), Data: data}, content.Decode)
+		n := v.Len()
+		for i := range min(n+1, 50) {
+			l := v.Line(i, max(xoff, 0)%200, 80)
+			highlight(l, query)
+		}
+		for from := -1; from <= min(n, 20); from++ {
+			if line, ok := v.findFrom(query, from, false); ok && (line <= from || line >= n) {
+				t.Fatalf("findFrom forward from %d = %d (of %d)", from, line, n)
+			}
+			if line, ok := v.findFrom(query, from, true); ok && (line >= from || line < 0) {
+				t.Fatalf("findFrom backward from %d = %d", from, line)
+			}
+		}
+	})
+}

@@ -262,7 +262,7 @@ func tabAt(active tab, x int) (tab, bool) {
 	pos := 0
 	for _, s := range tabBar(active) {
 		n := utf8.RuneCountInString(s.Text)
-		if x >= pos && x < pos+n && s.Text != " " {
+		if x >= pos && x < pos+n && len(s.Text) > 1 {
 			var t int
 			if _, err := fmt.Sscanf(s.Text[1:], "%d", &t); err == nil && t >= 1 && t <= int(tabCount) {
 				return tab(t - 1), true

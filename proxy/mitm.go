@@ -155,9 +155,9 @@ func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.Conn
 			Header: ctx.Req.Header.Clone(),
 		},
 	}
-	session := ctx.Session & 0xFFFF // as goproxy prints it
-	p.rt.handshakes.Store(session, cc)
 	if conn != nil {
+		session := ctx.Session & 0xFFFF // as goproxy prints it
+		p.rt.handshakes.Store(session, cc)
 		conn.setAfterClose(func() {
 			p.rt.handshakes.CompareAndDelete(session, cc)
 			p.reportFailedHandshake(cc)

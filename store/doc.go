@@ -30,7 +30,9 @@
 //     running proxy instead.
 //   - Open checks the file's meta pages before bbolt maps it, so a file that
 //     is not a bbolt database, or was truncated, gives ErrCorrupt and is left
-//     untouched. Damage inside the data pages is not detected at open.
+//     untouched. Damage inside the data pages shows when a read reaches it:
+//     bbolt panics (or the map faults) and the read returns ErrCorrupt.
+//     Writes are not guarded that way: a panic while writing still crashes.
 //   - Get, Summaries and Query see committed flows only; call Flush first
 //     to read flows just Put. Update and Delete flush by themselves.
 //   - Record format 2 keeps the instant of every time, not its zone: times

@@ -94,7 +94,33 @@ func preflight(path string) error {
 	if best.root >= best.pgid || (best.freelist >= best.pgid && best.freelist != boltNoFreelist) {
 		return fmt.Errorf("store: open %s: meta page points past the end of the database (left untouched): %w", path, ErrCorrupt)
 	}
+	// bbolt reads these two pages inside Open; if it panicked there it
+	// would leave the file mapped and locked until the process exits.
+	if best.freelist != boltNoFreelist && !pageIs(f, best, best.freelist, boltFreelistPage) {
+		return fmt.Errorf("store: open %s: freelist page %d is damaged (left untouched): %w", path, best.freelist, ErrCorrupt)
+	}
+	if !pageIs(f, best, best.root, boltBranchPage|boltLeafPage) {
+		return fmt.Errorf("store: open %s: root page %d is damaged (left untouched): %w", path, best.root, ErrCorrupt)
+	}
 	return nil
+}
+
+// Page type flags in a page header (id uint64, flags uint16, ...).
+const (
+	boltBranchPage   = 0x01
+	boltLeafPage     = 0x02
+	boltFreelistPage = 0x10
+)
+
+// pageIs reports whether page id's header names itself id and has one of
+// the wanted type flags.
+func pageIs(r io.ReaderAt, m boltMeta, id uint64, want uint16) bool {
+	var hdr [boltPageHeader]byte
+	if _, err := r.ReadAt(hdr[:], int64(id)*int64(m.pageSize)); err != nil {
+		return false
+	}
+	e := binary.NativeEndian
+	return e.Uint64(hdr[0:]) == id && e.Uint16(hdr[8:])&want != 0
 }
 
 // readMeta reads and validates the meta page at off.

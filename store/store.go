@@ -139,16 +139,31 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := preflight(path); err != nil {
 		return nil, err
 	}
-	var db *bolt.DB
+	var (
+		db   *bolt.DB
+		file *os.File // kept to release the file and its lock if bbolt panics
+	)
 	err := guardCorrupt(path, func() (err error) {
 		db, err = bolt.Open(path, 0o600, &bolt.Options{
 			Timeout:      opts.Timeout,
 			FreelistType: bolt.FreelistMapType,
+			OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+				f, err := os.OpenFile(name, flag, perm)
+				file = f
+				return f, err
+			},
 		})
 		return err
 	})
 	if err != nil {
 		if errors.Is(err, ErrCorrupt) {
+			if db == nil && file != nil {
+				// bbolt panicked inside Open and could not clean up. Closing
+				// the descriptor is all we can do: if bbolt had mapped the
+				// file, the mapping keeps the lock until the process exits.
+				// preflight checks the pages Open reads so that this is rare.
+				file.Close()
+			}
 			return nil, err
 		}
 		switch {

@@ -237,6 +237,10 @@ func rejection(c *SetCookie, secureOrigin, hasPathAttr, checkHost bool, reqHost 
 		return "Secure cookie set by an http:// response"
 	case checkHost && c.Domain != "" && !domainMatch(reqHost, c.Domain):
 		return rejectDomain
+	case checkHost && c.Domain != "" && c.Domain != reqHost && strings.IndexByte(c.Domain, '.') < 0:
+		// §5.7 step 9 rejects public suffixes; without a suffix list, a
+		// top-level domain is the case that is certain.
+		return rejectPublicSuffix
 	case c.SameSite == "None" && !c.Secure:
 		return "SameSite=None without Secure"
 	case c.Prefix == PrefixSecure && (!c.Secure || !secureOrigin):

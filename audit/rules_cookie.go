@@ -91,9 +91,9 @@ func (r *run) setCookieRules() {
 				`use "; SameSite=Lax" unless it must be sent cross-site (then add "; Partitioned")`)
 		}
 		switch {
-		case !c.HostOnly && c.Ignored == rejectDomain:
+		case !c.HostOnly && (c.Ignored == rejectDomain || c.Ignored == rejectPublicSuffix):
 			r.addCookie(i, RuleDomainSet, flow.SeverityInfo,
-				"Domain="+c.Domain+" does not cover the request host: browsers reject the cookie",
+				c.Ignored+": browsers reject the cookie",
 				`drop "; Domain=`+c.Domain+`"`)
 		case !c.HostOnly:
 			sev := flow.SeverityInfo
@@ -108,7 +108,11 @@ func (r *run) setCookieRules() {
 	r.repeatedCookieRule()
 }
 
-const rejectDomain = "Domain does not cover the request host"
+// Rejection reasons the rules recognise.
+const (
+	rejectDomain       = "Domain does not cover the request host"
+	rejectPublicSuffix = "Domain is a top-level domain (a public suffix)"
+)
 
 func hasAttr(c *SetCookie, name string) bool {
 	for _, a := range c.Attrs {

@@ -113,6 +113,7 @@ func TestRuleCK09Domain(t *testing.T) {
 		{name: "plain cookie for the parent domain", flow: newFlow("https://app.example.com/", setCookies("theme=x; Secure; Domain=example.com")), want: sev(info)},
 		{name: "host-only", flow: newFlow("https://example.com/", setCookies("sid=x; Secure")), want: nil},
 		{name: "empty last Domain is host-only", flow: newFlow("https://app.example.com/", setCookies("sid=x; Secure; Domain=example.com; Domain=")), want: nil},
+		{name: "top-level Domain is rejected", flow: newFlow("https://shop.example/", setCookies("sid=x; Secure; Domain=example")), want: sev(info), evidence: "Set-Cookie: sid"},
 		{name: "Domain not covering the host is rejected", flow: newFlow("https://example.com/", setCookies("sid=x; Secure; Domain=other.org")), want: sev(info), evidence: "Set-Cookie: sid"},
 		{name: "deletion", flow: newFlow("https://app.example.com/", setCookies("sid=; Domain=example.com; Max-Age=0")), want: nil},
 	})

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -62,4 +63,34 @@ func TestPromptEditing(t *testing.T) {
 	if strings.Contains(txt, "method:GET") {
 		t.Errorf("an abandoned prompt leaked into the screen:\n%s", txt)
 	}
+}
+
+// Random keys, mouse events and sizes: the viewer never panics and keeps
+// answering. ('q', Ctrl-C and 'w' are left out: they quit or write files.)
+func TestRandomInputNeverPanics(t *testing.T) {
+	st := openStore(t, mixedFlows(t))
+	hs := start(t, defaultOptions(st), 80, 24)
+	rng := rand.New(rand.NewPCG(1, 2))
+	runes := []rune("jkgGd?/nN123456hl x:-")
+	keys := []tcell.Key{tcell.KeyUp, tcell.KeyDown, tcell.KeyPgUp, tcell.KeyPgDn, tcell.KeyHome, tcell.KeyEnd,
+		tcell.KeyEnter, tcell.KeyEsc, tcell.KeyTab, tcell.KeyBacktab, tcell.KeyLeft, tcell.KeyRight, tcell.KeyBackspace2, tcell.KeyCtrlU, tcell.KeyCtrlL}
+	sizes := [][2]int{{80, 24}, {20, 5}, {1, 1}, {200, 60}, {40, 3}, {0, 0}}
+	for i := range 3000 {
+		switch r := rng.IntN(20); {
+		case r < 10:
+			hs.screen.InjectKey(tcell.KeyRune, runes[rng.IntN(len(runes))], tcell.ModNone)
+		case r < 18:
+			hs.key(keys[rng.IntN(len(keys))])
+		case r < 19:
+			hs.screen.InjectMouse(rng.IntN(100), rng.IntN(30), []tcell.ButtonMask{tcell.Button1, tcell.WheelUp, tcell.WheelDown}[rng.IntN(3)], tcell.ModNone)
+		default:
+			size := sizes[rng.IntN(len(sizes))]
+			hs.syncDo(func() { hs.screen.SetSize(size[0], size[1]) })
+			hs.screen.PostEvent(tcell.NewEventResize(size[0], size[1]))
+		}
+		if i%100 == 0 {
+			hs.sync()
+		}
+	}
+	hs.sync()
 }

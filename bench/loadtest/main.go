@@ -3,6 +3,8 @@
 // ratios. The proxy runs in a child process (this binary with -child), so
 // its peak RSS (VmHWM) is its own.
 //
+// Every loop is bounded by -duration and -max-requests per phase.
+//
 //	go run ./bench/loadtest [-duration 2s] [-rounds 3] [-concurrency 32] [-hosts 500] [-size 100]
 package main
 
@@ -41,7 +43,18 @@ import (
 	"onpath/proxy"
 )
 
+// childEnv marks the proxy child process; an environment variable rather
+// than a flag, so that the test binary can serve as the child too.
+const childEnv = "ONPATH_LOADTEST_CHILD"
+
 func main() {
+	if os.Getenv(childEnv) != "" {
+		if err := runChild(os.Getenv(childEnv), os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest child:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
@@ -61,8 +74,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	child := fs.Bool("child", false, "run as the proxy child (internal)")
-	rootsFile := fs.String("roots", "", "upstream CA file for the child (internal)")
 	fs.DurationVar(&o.duration, "duration", 2*time.Second, "duration of each throughput phase")
 	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent clients")
 	fs.IntVar(&o.hosts, "hosts", 500, "distinct host names for the leaf-minting phase")
@@ -71,9 +82,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.rounds, "rounds", 3, "alternate direct and proxied phases this many times and keep the best of each")
 	if err := fs.Parse(args); err != nil {
 		return err
-	}
-	if *child {
-		return runChild(*rootsFile, os.Stdin, stdout)
 	}
 	return runParent(o, stdout)
 }
@@ -154,7 +162,8 @@ func startChild(rootsFile string) (*childProxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "-child", "-roots", rootsFile)
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), childEnv+"="+rootsFile)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

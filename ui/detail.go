@@ -271,13 +271,14 @@ func timingPhases(t flow.Timings) []timingPhase {
 	return out
 }
 
-// timingLines draws the phases as a waterfall scaled to width.
-func timingLines(t flow.Timings, width int) []Line {
+// timingLines draws the phases as a waterfall scaled to width; loc is
+// the time zone of the start time.
+func timingLines(t flow.Timings, width int, loc *time.Location) []Line {
 	total := t.Duration()
 	if t.Start.IsZero() {
 		return []Line{styled("No timings were recorded.", RoleDim)}
 	}
-	var l []Line
+	l := []Line{{{Text: "Started ", Role: RoleTitle}, {Text: t.Start.In(loc).Format("2006-01-02 15:04:05.000 MST")}}}
 	if total <= 0 {
 		l = append(l, styled("In progress: the phases so far.", RolePending))
 		for _, p := range timingPhases(t) {

@@ -41,7 +41,7 @@ func TestTimingBarsScale(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tm := flow.Timings{Start: t0, RequestSent: t0, FirstByte: t0.Add(50 * time.Millisecond), End: t0.Add(100 * time.Millisecond)}
 	for _, w := range []int{20, 80, 200} {
-		for _, l := range timingLines(tm, w) {
+		for _, l := range timingLines(tm, w, time.UTC) {
 			if strings.Contains(l.String(), "│") && l.Width() > max(w, 29) {
 				t.Errorf("width %d: line %q is %d wide", w, l.String(), l.Width())
 			}

@@ -70,7 +70,7 @@ func (d *detailState) pane(u *uiState, t tab) pane {
 	case tabTLS:
 		p = tlsPane(f, u.v.now())
 	case tabTiming:
-		p = &widthPane{build: func(w int) []Line { return timingLines(f.Timings, w) }}
+		p = &widthPane{build: func(w int) []Line { return timingLines(f.Timings, w, u.v.loc) }}
 	}
 	d.panes[t] = p
 	return p

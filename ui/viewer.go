@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -144,11 +145,13 @@ func (v *Viewer) wake() {
 	}
 }
 
-// Run shows the viewer on screen until the user quits or ctx is done. It
-// initialises the screen and finalises it before returning.
+// Run shows the viewer on screen until the user quits or ctx is done, and
+// then returns nil; it fails only when the terminal cannot be initialised
+// or the first page of flows cannot be read. It initialises the screen
+// and finalises it before returning. Run a Viewer once.
 func (v *Viewer) Run(ctx context.Context, screen tcell.Screen) error {
 	if v.opts.Source == nil {
-		return fmt.Errorf("ui: no flow source")
+		return errors.New("ui: no flow source")
 	}
 	if err := screen.Init(); err != nil {
 		return fmt.Errorf("ui: init terminal: %w", err)

@@ -3,6 +3,7 @@ package ui
 import (
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"onpath/flow"
 )
@@ -52,14 +53,14 @@ type urlArena struct {
 
 const arenaChunk = 1 << 20
 
-// maxStoredURL bounds one URL in the list; the detail view reads the full
-// one from the store.
-const maxStoredURL = 4096
+// maxStoredURL bounds one URL in the list, which only displays it (the
+// filter runs in the store, the detail view reads the full URL): a longer
+// one keeps its start (scheme, host, path head) and its end, joined by
+// "…", which is all a middle-shortened list cell can show.
+const maxStoredURL = 512
 
 func (a *urlArena) add(s string) arenaRef {
-	if len(s) > maxStoredURL {
-		s = s[:maxStoredURL]
-	}
+	s = clipMiddle(s, maxStoredURL)
 	if len(a.chunks) == 0 || len(a.chunks[len(a.chunks)-1])+len(s) > arenaChunk {
 		a.chunks = append(a.chunks, make([]byte, 0, arenaChunk))
 	}
@@ -71,6 +72,25 @@ func (a *urlArena) add(s string) arenaRef {
 
 func (a *urlArena) get(r arenaRef) string {
 	return string(a.chunks[r.chunk][r.offset : r.offset+r.length])
+}
+
+// clipMiddle shortens s to at most max bytes by replacing its middle with
+// "…", cutting on rune boundaries.
+func clipMiddle(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	const ellipsis = "…"
+	head := (max - len(ellipsis)) / 2
+	tail := max - len(ellipsis) - head
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	start := len(s) - tail
+	for start < len(s) && !utf8.RuneStart(s[start]) {
+		start++
+	}
+	return s[:head] + ellipsis + s[start:]
 }
 
 // interner maps the few distinct methods, kinds and phases to small ints;

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"onpath/flow"
@@ -85,12 +87,16 @@ func TestCompactRowSize(t *testing.T) {
 
 func TestURLArenaLongURL(t *testing.T) {
 	var a urlArena
-	long := string(make([]byte, maxStoredURL+10))
-	if got := a.get(a.add(long)); len(got) != maxStoredURL {
-		t.Errorf("stored %d bytes, want the %d cap", len(got), maxStoredURL)
+	long := "https://host.example/" + strings.Repeat("ä", 400) + "/tail/index.html?x=1"
+	got := a.get(a.add(long))
+	if len(got) > maxStoredURL || !utf8.ValidString(got) {
+		t.Errorf("stored %d bytes (valid UTF-8: %v), want at most %d", len(got), utf8.ValidString(got), maxStoredURL)
 	}
-	for i := range 2000 { // crosses chunk boundaries
-		s := fmt.Sprintf("https://example/%d/%s", i, string(make([]byte, 1000)))
+	if !strings.HasPrefix(got, "https://host.example/ä") || !strings.HasSuffix(got, "ä/tail/index.html?x=1") || !strings.Contains(got, "…") {
+		t.Errorf("long URL lost its start or end: %q", got)
+	}
+	for i := range 6000 { // 2.4 MB: crosses chunk boundaries
+		s := fmt.Sprintf("https://example/%d/%s", i, strings.Repeat("p", 400))
 		if got := a.get(a.add(s)); got != s {
 			t.Fatalf("url %d corrupted", i)
 		}

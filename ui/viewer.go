@@ -268,6 +268,8 @@ func (v *Viewer) drain() {
 	v.inbox = inbox{updates: in.updates, loadCount: in.loadCount}
 	if len(in.updates) > 0 {
 		v.inbox.updates = map[flow.ID]flow.Summary{}
+	} else {
+		in.updates = nil // the empty map stays in the inbox for Notify
 	}
 	v.mu.Unlock()
 	u := &v.ui

@@ -292,3 +292,40 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// slowLoadSource shows only the newest two flows at first and releases
+// the rest when told, like a store of a million flows.
+type slowLoadSource struct {
+	Source
+	release chan struct{}
+}
+
+func (s slowLoadSource) LastSummaries(n int) ([]flow.Summary, error) {
+	all, err := s.Source.LastSummaries(n)
+	return all[len(all)-2:], err
+}
+
+func (s slowLoadSource) Summaries(ctx context.Context, after flow.ID, fn func(flow.Summary) bool) error {
+	<-s.release
+	return s.Source.Summaries(ctx, after, fn)
+}
+
+func TestNewestPageFirstThenBackgroundLoad(t *testing.T) {
+	st := openStore(t, mixedFlows(t))
+	src := slowLoadSource{Source: st, release: make(chan struct{})}
+	hs := start(t, defaultOptions(src), 100, 16)
+	txt := hs.waitText("2 flows (loading 0/10)")
+	if !strings.Contains(txt, "slow.example.org") || strings.Contains(txt, "api.example.com") {
+		t.Errorf("first frame should show only the newest page:\n%s", txt)
+	}
+	hs.key(tcell.KeyUp) // the user scrolls while the rest loads
+	close(src.release)
+	txt = hs.waitText("10 flows │")
+	if !strings.Contains(txt, "api.example.com") {
+		t.Errorf("older flows not merged in front:\n%s", txt)
+	}
+	_, _, attrs := hs.roleOf("pinned.example.com").Decompose()
+	if attrs&tcell.AttrReverse == 0 {
+		t.Errorf("the selection moved when older flows arrived")
+	}
+}

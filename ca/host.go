@@ -39,13 +39,15 @@ func normaliseHost(raw string) (leafHost, error) {
 		}
 		h = host
 	}
+	// A trailing dot marks a fully qualified name; "10.0.0.1." is still
+	// that IP address.
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
 	if addr, err := netip.ParseAddr(h); err == nil {
 		// A zone (fe80::1%eth0) is local to this machine and has no place
 		// in a certificate; an IPv4-mapped address is the IPv4 address.
 		addr = addr.WithZone("").Unmap()
 		return leafHost{name: addr.String(), ip: addr}, nil
 	}
-	h = strings.TrimSuffix(strings.ToLower(h), ".")
 	if err := checkDNSName(h); err != nil {
 		return leafHost{}, fmt.Errorf("ca: host %q: %w: %w", raw, ErrInvalidHost, err)
 	}

@@ -90,10 +90,21 @@ func (u *uiState) drawLineAt(x0, y, w int, l Line, fill Role, selected bool) {
 }
 
 // statusLine is the top bar: where the proxy listens, the CA, the flow
-// count, the filter, the recorder and the findings.
+// count, the filter, the recorder and the findings. When that does not
+// fit in w cells, a compact form keeps every field but shortens labels.
 func (u *uiState) statusLine(w int) Line {
+	if l := u.statusSpans(false); l.Width() <= w {
+		return l
+	}
+	return u.statusSpans(true)
+}
+
+func (u *uiState) statusSpans(compact bool) Line {
 	st := u.v.opts.Status
 	l := Line{{Text: " onpath", Role: RoleBar}}
+	if compact {
+		l = Line{{Text: "", Role: RoleBar}}
+	}
 	if st.Listen != "" {
 		l = append(l, Span{Text: " " + st.Listen, Role: RoleBar})
 	}
@@ -110,7 +121,11 @@ func (u *uiState) statusLine(w int) Line {
 	if u.loading {
 		count = fmt.Sprintf("%s flows (loading %s/%s)", groupDigits(u.all.Len()), groupDigits(u.loadCount), groupDigits(u.total))
 	}
-	l = append(l, Span{Text: " │ " + count, Role: RoleBar})
+	sep := " │ "
+	if l.Width() == 0 {
+		sep = " " // compact, and nothing before the count
+	}
+	l = append(l, Span{Text: sep + count, Role: RoleBar})
 	switch {
 	case u.filterRun != nil:
 		pct := 0
@@ -122,18 +137,31 @@ func (u *uiState) statusLine(w int) Line {
 		l = append(l, Span{Text: fmt.Sprintf(" │ filter: %s → %s", printable(u.filter.text), groupDigits(len(u.filter.ids))), Role: RoleBar})
 	}
 	if st.QueueDepth != nil {
-		l = append(l, Span{Text: " │ queue " + strconv.Itoa(st.QueueDepth()), Role: RoleBar})
+		label := " │ queue "
+		if compact {
+			label = " │ q "
+		}
+		l = append(l, Span{Text: label + strconv.Itoa(st.QueueDepth()), Role: RoleBar})
 	}
 	sev := u.all.bySeverity
 	if sev[flow.SeverityHigh]+sev[flow.SeverityMedium]+sev[flow.SeverityLow]+sev[flow.SeverityInfo] > 0 {
 		l = append(l, Span{Text: " │", Role: RoleBar})
 		for _, x := range []struct {
-			s    flow.Severity
-			name string
-			role Role
-		}{{flow.SeverityHigh, "high", RoleSevHigh}, {flow.SeverityMedium, "med", RoleSevMedium}, {flow.SeverityLow, "low", RoleSevLow}, {flow.SeverityInfo, "info", RoleSevInfo}} {
+			s           flow.Severity
+			name, short string
+			role        Role
+		}{
+			{flow.SeverityHigh, " high", "H", RoleSevHigh},
+			{flow.SeverityMedium, " med", "M", RoleSevMedium},
+			{flow.SeverityLow, " low", "L", RoleSevLow},
+			{flow.SeverityInfo, " info", "I", RoleSevInfo},
+		} {
 			if sev[x.s] > 0 {
-				l = append(l, Span{Text: fmt.Sprintf(" %d %s", sev[x.s], x.name), Role: x.role})
+				name := x.name
+				if compact {
+					name = x.short
+				}
+				l = append(l, Span{Text: fmt.Sprintf(" %d%s", sev[x.s], name), Role: x.role})
 			}
 		}
 	}

@@ -85,3 +85,17 @@ func TestGroupDigits(t *testing.T) {
 		}
 	}
 }
+
+func TestStatusLineCompactsWhenNarrow(t *testing.T) {
+	st := openStore(t, mixedFlows(t))
+	opts := defaultOptions(st)
+	opts.Status = Status{Listen: "127.0.0.1:8080", CAFingerprint: "AB:CD:EF:01:23:45:67:89", QueueDepth: func() int { return 3 }}
+	wide := strings.Split(start(t, opts, 120, 6).text(), "\n")[0]
+	if want := " onpath 127.0.0.1:8080 CA ABCDEF01 │ 10 flows │ queue 3 │ 1 high 1 med 4 low"; wide != want {
+		t.Errorf("wide status bar\n got %q\nwant %q", wide, want)
+	}
+	narrow := strings.Split(start(t, opts, 70, 6).text(), "\n")[0]
+	if want := " 127.0.0.1:8080 CA ABCDEF01 │ 10 flows │ q 3 │ 1H 1M 4L"; narrow != want {
+		t.Errorf("narrow status bar\n got %q\nwant %q", narrow, want)
+	}
+}

@@ -35,6 +35,9 @@ var (
 const (
 	DefaultTimeout   = time.Second
 	DefaultQueueSize = 1024
+	// DefaultMaxBacklog is the memory the writer may hold while the disk
+	// refuses writes: at ~10 KiB a flow, several thousand flows.
+	DefaultMaxBacklog = 64 << 20
 )
 
 // Batch limits of one writer transaction.
@@ -57,8 +60,22 @@ type Options struct {
 	// failed commit (the flows are kept and retried). It must not call
 	// back into the Store's write methods.
 	OnError func(error)
-	// Now is the clock for Stats.LastCommit; nil means time.Now.
+	// Now is the clock for Stats.LastCommit and retention reports; nil
+	// means time.Now.
 	Now func() time.Time
+
+	// Keep, when positive, keeps at most this many flows: the writer
+	// deletes the oldest (lowest ids) in small batches between commits.
+	Keep int
+	// MaxSize, when positive, keeps the database's in-use pages under
+	// about this many bytes by deleting the oldest flows, likewise. The
+	// file itself stops growing near that size, because bbolt reuses
+	// freed pages, but never shrinks (see Compact).
+	MaxSize int64
+	// MaxBacklog bounds the bytes of flows the writer holds in memory
+	// while commits fail (disk full); 0 means DefaultMaxBacklog. Below
+	// it Put returns at once; beyond it the queue fills and Put blocks.
+	MaxBacklog int64
 
 	// Test hooks, zero in production.
 	beforeCommit func(flows int) error // an error fails the commit, as a full disk would
@@ -86,10 +103,13 @@ type Store struct {
 	queue      chan item
 	abort      chan struct{} // closed by Close when the writer must give up
 	writerDone chan struct{}
-	inBatch    atomic.Int64 // flows taken off the queue but not yet committed
-	lastCommit atomic.Int64 // unix ns of the writer's latest commit, by Options.Now
-	unwritten  int          // set by the writer when aborted; read after writerDone
-	commits    atomic.Uint64
+	inBatch    atomic.Int64  // flows taken off the queue but not yet committed
+	trimmed    atomic.Uint64 // flows deleted by retention since Open
+	// lastTrimReport is when retention last logged at Info; writer only.
+	lastTrimReport time.Time
+	lastCommit     atomic.Int64 // unix ns of the writer's latest commit, by Options.Now
+	unwritten      int          // set by the writer when aborted; read after writerDone
+	commits        atomic.Uint64
 
 	errMu   sync.Mutex
 	lastErr error
@@ -107,6 +127,11 @@ type Stats struct {
 	// LastCommit is when the writer last committed (by Options.Now), zero
 	// before its first commit.
 	LastCommit time.Time
+	// InUse is the bytes of the file's pages that hold data; the rest of
+	// FileSize is free pages that bbolt reuses before growing the file.
+	InUse int64
+	// Trimmed is the number of flows retention deleted since Open.
+	Trimmed uint64
 }
 
 // Open opens or creates the store at path (the full path of flows.db).
@@ -122,6 +147,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxBacklog <= 0 {
+		opts.MaxBacklog = DefaultMaxBacklog
+	}
 	if opts.retryMin <= 0 {
 		opts.retryMin = 50 * time.Millisecond
 	}
@@ -136,43 +164,9 @@ func Open(path string, opts Options) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 
-	if err := preflight(path); err != nil {
-		return nil, err
-	}
-	var (
-		db   *bolt.DB
-		file *os.File // kept to release the file and its lock if bbolt panics
-	)
-	err := guardCorrupt(path, func() (err error) {
-		db, err = bolt.Open(path, 0o600, &bolt.Options{
-			Timeout:      opts.Timeout,
-			FreelistType: bolt.FreelistMapType,
-			OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
-				f, err := os.OpenFile(name, flag, perm)
-				file = f
-				return f, err
-			},
-		})
-		return err
-	})
+	db, err := openBolt(path, opts.Timeout)
 	if err != nil {
-		if errors.Is(err, ErrCorrupt) {
-			if db == nil && file != nil {
-				// bbolt panicked inside Open and could not clean up. Closing
-				// the descriptor is all we can do: if bbolt had mapped the
-				// file, the mapping keeps the lock until the process exits.
-				// preflight checks the pages Open reads so that this is rare.
-				file.Close()
-			}
-			return nil, err
-		}
-		switch {
-		case errors.Is(err, berrors.ErrTimeout):
-			return nil, fmt.Errorf("store: open %s: %w (waited %s for its lock): %w", path, ErrLocked, opts.Timeout, err)
-		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
-			return nil, fmt.Errorf("store: open %s: %w: %w", path, ErrCorrupt, err)
-		}
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
 	s := &Store{
 		path:       path,
@@ -316,7 +310,10 @@ func (s *Store) Stats() (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	st := Stats{Flows: n, Commits: s.commits.Load(), QueueDepth: s.QueueDepth()}
+	st := Stats{Flows: n, Commits: s.commits.Load(), QueueDepth: s.QueueDepth(), Trimmed: s.trimmed.Load()}
+	if used, err := s.inUse(); err == nil {
+		st.InUse = used
+	}
 	if ns := s.lastCommit.Load(); ns != 0 {
 		st.LastCommit = time.Unix(0, ns)
 	}

@@ -108,69 +108,190 @@ func (s *Store) PutBatch(fs []*flow.Flow) error {
 	return nil
 }
 
+// errNotWritten answers Flush markers whose flows Close gave up on.
+var errNotWritten = errors.New("store: flows not written before close")
+
+// backlog is what the writer took off the queue and has not committed
+// yet, in queue order: flows and the markers that wait for them.
+type backlog struct {
+	items []item
+	flows int
+	bytes int64
+}
+
+func (b *backlog) push(it item) {
+	b.items = append(b.items, it)
+	if it.f != nil {
+		b.flows++
+		b.bytes += int64(it.f.size())
+	}
+}
+
+// batch is how many leading items form the next transaction: up to the
+// flow and byte limits, plus the markers right after the last flow.
+func (b *backlog) batch(maxBytes int64) (n int, flows []*encodedFlow) {
+	var size int64
+	for n < len(b.items) {
+		it := b.items[n]
+		if it.f != nil {
+			if len(flows) >= maxBatchFlows || (len(flows) > 0 && size+int64(it.f.size()) > maxBytes) {
+				break
+			}
+			flows = append(flows, it.f)
+			size += int64(it.f.size())
+		}
+		n++
+	}
+	return n, flows
+}
+
+// drop removes the first n items once they are committed.
+func (b *backlog) drop(n int) {
+	for _, it := range b.items[:n] {
+		if it.f != nil {
+			b.flows--
+			b.bytes -= int64(it.f.size())
+		}
+	}
+	rest := copy(b.items, b.items[n:])
+	clear(b.items[rest:])
+	b.items = b.items[:rest]
+}
+
 // runWriter is the one goroutine that commits queued flows, many per
-// transaction.
+// transaction, and applies retention (Options.Keep, MaxSize) between
+// commits. While commits fail it keeps taking flows off the queue into
+// its backlog, up to Options.MaxBacklog bytes, so Put keeps returning.
 func (s *Store) runWriter() {
 	defer close(s.writerDone)
-	var batch []item
+	var (
+		pending backlog
+		delay   = s.opts.retryMin
+		failing bool
+		over    = s.retentionOn() // check the limits once at start
+	)
+	maxBytes := s.batchBytes()
 	for {
-		batch = batch[:0]
-		select {
-		case it := <-s.queue:
-			batch = append(batch, it)
-		case <-s.abort:
-			s.unwritten += s.failQueued()
-			return
-		}
-		batch = s.gather(batch)
-		var flows []*encodedFlow
-		for _, it := range batch {
-			if it.f != nil {
-				flows = append(flows, it.f)
+		if len(pending.items) == 0 {
+			it, ok := s.next(over)
+			if !ok {
+				if over {
+					over = s.trimStep()
+					continue
+				}
+				s.unwritten += s.failQueued()
+				return
 			}
+			pending.push(it)
 		}
-		s.inBatch.Store(int64(len(flows)))
-		if !s.commitWithRetry(flows) {
-			s.unwritten += len(flows)
-			s.inBatch.Store(0)
-			s.answer(batch, errors.New("store: flows not written before close"))
-			s.unwritten += s.failQueued()
+		s.gather(&pending, maxBytes)
+		s.inBatch.Store(int64(pending.flows))
+		n, flows := pending.batch(maxBytes)
+		if err := s.commit(flows); err != nil {
+			if !s.waitRetry(err, &pending, delay) {
+				s.unwritten += pending.flows
+				s.inBatch.Store(0)
+				s.answer(pending.items, errNotWritten)
+				s.unwritten += s.failQueued()
+				return
+			}
+			failing = true
+			delay = min(delay*2, s.opts.retryMax)
+			continue
+		}
+		if failing {
+			s.log.Info("store writes work again", "path", s.path, "backlog", pending.flows-len(flows))
+			s.setLastError(nil)
+			failing, delay = false, s.opts.retryMin
+		}
+		stop := s.answer(pending.items[:n], nil)
+		pending.drop(n)
+		s.inBatch.Store(int64(pending.flows))
+		if stop {
 			return
 		}
-		s.inBatch.Store(0)
-		if s.answer(batch, nil) {
-			return
+		if len(flows) > 0 && s.retentionOn() {
+			over = s.trimStep()
 		}
 	}
 }
 
-// gather adds whatever else is queued to batch, up to the batch limits.
-func (s *Store) gather(batch []item) []item {
-	flows, size := 0, 0
-	for _, it := range batch {
-		if it.f != nil {
-			flows++
-			size += it.f.size()
-		}
-	}
-	for flows < maxBatchFlows && size < maxBatchBytes && !batch[len(batch)-1].stop {
+// next waits for the next queued item. When retention has work left
+// (trim), it does not wait: ok is false with an empty queue, and the
+// caller trims. ok is false after an abort too; then trim is irrelevant
+// because the caller sees the abort through failQueued's return.
+func (s *Store) next(trim bool) (item, bool) {
+	if trim {
 		select {
 		case it := <-s.queue:
-			batch = append(batch, it)
-			if it.f != nil {
-				flows++
-				size += it.f.size()
-			}
+			return it, true
 		default:
-			return batch
+			return item{}, false
 		}
 	}
-	return batch
+	select {
+	case it := <-s.queue:
+		return it, true
+	case <-s.abort:
+		return item{}, false
+	}
 }
 
-// answer replies to the markers in batch and reports whether one was stop.
-func (s *Store) answer(batch []item, err error) (stop bool) {
-	for _, it := range batch {
+// batchBytes is the byte limit of one transaction. With MaxSize it is a
+// fraction of it, so one commit cannot overshoot the limit by much.
+func (s *Store) batchBytes() int64 {
+	if s.opts.MaxSize > 0 {
+		return min(maxBatchBytes, max(s.opts.MaxSize/8, 256<<10))
+	}
+	return maxBatchBytes
+}
+
+// gather moves whatever else is queued into pending, until it holds a
+// full batch.
+func (s *Store) gather(pending *backlog, maxBytes int64) {
+	for pending.flows < maxBatchFlows && pending.bytes < maxBytes && !pending.items[len(pending.items)-1].stop {
+		select {
+		case it := <-s.queue:
+			pending.push(it)
+		default:
+			return
+		}
+	}
+}
+
+// waitRetry reports a failed commit, then waits delay before the retry.
+// Meanwhile it keeps taking queued flows into pending while pending is
+// under Options.MaxBacklog, so that the proxy is not slowed down by a
+// full disk until the backlog is. It returns false when Close aborts.
+func (s *Store) waitRetry(err error, pending *backlog, delay time.Duration) bool {
+	err = fmt.Errorf("store: write %d flows to %s (%d held in memory, retrying in %s): %w", min(pending.flows, maxBatchFlows), s.path, pending.flows, delay, err)
+	s.setLastError(err)
+	s.log.Error("store write failed", "path", s.path, "backlog", pending.flows, "backlog_bytes", pending.bytes, "retry_in", delay, "err", err)
+	if s.opts.OnError != nil {
+		s.opts.OnError(err)
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	for {
+		var queue chan item
+		if pending.bytes < s.opts.MaxBacklog && !pending.items[len(pending.items)-1].stop {
+			queue = s.queue
+		}
+		select {
+		case <-timer.C:
+			return true
+		case <-s.abort:
+			return false
+		case it := <-queue:
+			pending.push(it)
+			s.inBatch.Store(int64(pending.flows))
+		}
+	}
+}
+
+// answer replies to the markers in items and reports whether one was stop.
+func (s *Store) answer(items []item, err error) (stop bool) {
+	for _, it := range items {
 		if it.done != nil {
 			it.done <- err
 		}
@@ -190,7 +311,7 @@ func (s *Store) failQueued() int {
 				n++
 			}
 			if it.done != nil {
-				it.done <- errors.New("store: flows not written before close")
+				it.done <- errNotWritten
 			}
 		default:
 			return n
@@ -198,41 +319,11 @@ func (s *Store) failQueued() int {
 	}
 }
 
-// commitWithRetry commits flows, retrying with backoff while commits fail
-// (the batch is kept, and Put blocks once the queue is full). It returns
-// false only when Close aborts the wait.
-func (s *Store) commitWithRetry(flows []*encodedFlow) bool {
-	if len(flows) == 0 {
-		return true
-	}
-	delay := s.opts.retryMin
-	for {
-		err := s.commit(flows)
-		if err == nil {
-			if s.LastError() != nil {
-				s.log.Info("store writes work again", "path", s.path)
-				s.setLastError(nil)
-			}
-			return true
-		}
-		err = fmt.Errorf("store: write %d flows to %s (kept, retrying in %s): %w", len(flows), s.path, delay, err)
-		s.setLastError(err)
-		s.log.Error("store write failed", "path", s.path, "flows", len(flows), "retry_in", delay, "err", err)
-		if s.opts.OnError != nil {
-			s.opts.OnError(err)
-		}
-		timer := time.NewTimer(delay)
-		select {
-		case <-timer.C:
-		case <-s.abort:
-			timer.Stop()
-			return false
-		}
-		delay = min(delay*2, s.opts.retryMax)
-	}
-}
-
+// commit writes flows in one transaction; no flows, no transaction.
 func (s *Store) commit(flows []*encodedFlow) error {
+	if len(flows) == 0 {
+		return nil
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if s.opts.beforeCommit != nil {
 			if err := s.opts.beforeCommit(len(flows)); err != nil {

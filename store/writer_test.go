@@ -185,7 +185,11 @@ func TestWriteFailureKeepsFlowsAndResumes(t *testing.T) {
 	const queue = 4
 	s, _ := mustOpen(t, Options{
 		QueueSize: queue,
-		retryMin:  time.Millisecond, retryMax: 5 * time.Millisecond,
+		// A backlog of one byte holds only the failed batch, so the queue
+		// fills right away; TestWriteFailureBacklogKeepsPutReturning
+		// covers a real backlog.
+		MaxBacklog: 1,
+		retryMin:   time.Millisecond, retryMax: 5 * time.Millisecond,
 		OnError: func(error) { reported.Add(1) },
 		beforeCommit: func(int) error {
 			if failing.Load() {
@@ -231,6 +235,82 @@ func TestWriteFailureKeepsFlowsAndResumes(t *testing.T) {
 	}
 	if got, _ := s.Len(); got != n {
 		t.Errorf("Len() = %d after the disk recovered, want %d", got, n)
+	}
+	if err := s.LastError(); err != nil {
+		t.Errorf("LastError() = %v after recovery, want nil", err)
+	}
+}
+
+// TestWriteFailureBacklogKeepsPutReturning: while commits fail, the writer
+// holds flows in memory up to MaxBacklog bytes, so Put keeps returning
+// (traffic keeps flowing); past the bound Put blocks; everything is
+// committed, in order, once the disk recovers.
+func TestWriteFailureBacklogKeepsPutReturning(t *testing.T) {
+	var failing atomic.Bool
+	failing.Store(true)
+	var reported atomic.Int64
+	const queue = 4
+	flowSize := int64(encodeFlow(testFlow(1)).size())
+	const fit = 200 // flows the backlog must take without blocking Put
+	s, _ := mustOpen(t, Options{
+		QueueSize:  queue,
+		MaxBacklog: fit * flowSize * 11 / 10,
+		retryMin:   time.Millisecond, retryMax: 5 * time.Millisecond,
+		OnError: func(error) { reported.Add(1) },
+		beforeCommit: func(int) error {
+			if failing.Load() {
+				return syscall.ENOSPC
+			}
+			return nil
+		},
+	})
+	for i := 1; i <= fit; i++ {
+		put := make(chan error, 1)
+		go func() { put <- s.Put(testFlow(flow.ID(i))) }()
+		select {
+		case err := <-put:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("Put %d of %d blocked while the backlog had room", i, fit)
+		}
+	}
+	waitFor(t, "a failed commit reported", func() bool { return reported.Load() > 0 })
+	waitFor(t, fmt.Sprintf("QueueDepth() = %d while failing", fit), func() bool { return s.QueueDepth() == fit })
+	// Beyond the backlog and the queue, Put blocks.
+	blocked := make(chan error, 1)
+	go func() {
+		for i := fit + 1; i <= fit+100; i++ {
+			if err := s.Put(testFlow(flow.ID(i))); err != nil {
+				blocked <- err
+				return
+			}
+		}
+		blocked <- nil
+	}()
+	waitFor(t, "the queue to fill", func() bool { return len(s.queue) == queue })
+	select {
+	case err := <-blocked:
+		t.Fatalf("100 more Puts returned (%v) with a full backlog; want Put to block", err)
+	default:
+	}
+	if err := s.LastError(); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("LastError() = %v, want one wrapping ENOSPC", err)
+	}
+	failing.Store(false)
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for id := flow.ID(1); id <= fit+100; id++ {
+		got, err := s.Get(id)
+		if err != nil {
+			t.Fatalf("flow %d after recovery: %v", id, err)
+		}
+		checkFlow(t, got, stored(testFlow(id)))
 	}
 	if err := s.LastError(); err != nil {
 		t.Errorf("LastError() = %v after recovery, want nil", err)

@@ -108,6 +108,7 @@ func (p *Proxy) startExchange(kind flow.Kind, conn *idleConn, req flow.Request, 
 	p.mu.Unlock()
 	if conn != nil {
 		conn.active.Add(1)
+		conn.headDone()
 	}
 	if p.OnStart != nil {
 		ex.mu.Lock()

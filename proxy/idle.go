@@ -32,6 +32,51 @@ type idleConn struct {
 
 	hookMu     sync.Mutex
 	afterClose func() // set once the connection is hijacked for MITM
+
+	// The head clock bounds how long a client may take to send a request
+	// head (and, under MITM, the TLS handshake before it) and how many
+	// bytes it may spend on it: it starts at the first byte read while no
+	// exchange is in flight and stops when the head is complete (headDone).
+	// A slow client (slowloris) is closed at headTimeout; 0 disables it
+	// (upstream connections, HTTP/2 clients).
+	headTimeout  time.Duration
+	maxHeadBytes int64
+	headStart    atomic.Int64 // 1 + nanoseconds since born when the clock started; 0 = stopped
+	headBytes    atomic.Int64
+	noHeadClock  atomic.Bool
+	bytesRead    atomic.Int64
+}
+
+// limitHeads enables the head clock.
+func (c *idleConn) limitHeads(timeout time.Duration, maxBytes int64) {
+	c.headTimeout, c.maxHeadBytes = timeout, maxBytes
+}
+
+// headDone stops the head clock: a request head (or a CONNECT) was read.
+func (c *idleConn) headDone() {
+	c.headStart.Store(0)
+	c.headBytes.Store(0)
+}
+
+// disableHeadClock is for connections whose requests are framed by
+// another layer (HTTP/2), where bytes flow while no exchange is active.
+func (c *idleConn) disableHeadClock() {
+	c.noHeadClock.Store(true)
+	c.headDone()
+}
+
+// countHead runs the head clock for n bytes just read; it reports false
+// when the head has grown past maxHeadBytes.
+func (c *idleConn) countHead(n int) bool {
+	if c.headTimeout <= 0 || c.noHeadClock.Load() || c.active.Load() > 0 {
+		return true
+	}
+	if c.headStart.CompareAndSwap(0, 1+int64(time.Since(c.born))) {
+		c.timerMu.Lock()
+		c.timer.Reset(min(c.headTimeout, c.timeout))
+		c.timerMu.Unlock()
+	}
+	return c.headBytes.Add(int64(n)) <= c.maxHeadBytes
 }
 
 // setAfterClose registers fn to run once the connection is closed.
@@ -66,8 +111,17 @@ func (c *idleConn) check() {
 		c.Close()
 		return
 	}
+	next := c.timeout - idle
+	if started := c.headStart.Load(); started != 0 && c.active.Load() == 0 && !c.noHeadClock.Load() {
+		inHead := time.Since(c.born) - time.Duration(started-1)
+		if inHead >= c.headTimeout {
+			c.Close()
+			return
+		}
+		next = min(next, c.headTimeout-inHead)
+	}
 	c.timerMu.Lock()
-	c.timer.Reset(c.timeout - idle)
+	c.timer.Reset(next)
 	c.timerMu.Unlock()
 }
 
@@ -75,6 +129,10 @@ func (c *idleConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.touch()
+		c.bytesRead.Add(int64(n))
+		if !c.countHead(n) {
+			c.Close()
+		}
 	}
 	return n, err
 }
@@ -106,6 +164,11 @@ func (c *idleConn) Close() error {
 	return c.closeErr
 }
 
+// headSlack is what the head clock allows beyond MaxHeaderBytes: TLS
+// records and the handshake under MITM, and room for net/http to answer
+// 431 itself on plain connections before the clock closes them.
+const headSlack = 64 << 10
+
 // trackingListener wraps every accepted connection in an idleConn and
 // registers it with the proxy, so Shutdown can reach hijacked connections
 // that net/http no longer tracks.
@@ -120,6 +183,7 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	ic := newIdleConn(c, l.p.idleTimeout(), l.p.forgetConn)
+	ic.limitHeads(l.p.headerTimeout(), int64(l.p.maxHeaderBytes())+headSlack)
 	l.p.trackConn(ic)
 	return ic, nil
 }

@@ -62,6 +62,9 @@ func (p *Proxy) magicResponse(req *http.Request) *http.Response {
 // serveMagicPage serves the same page to clients that talk to the proxy
 // directly (http://127.0.0.1:8080/), like mitm.it.
 func (p *Proxy) serveMagicPage(w http.ResponseWriter, r *http.Request) {
+	if conn, ok := r.Context().Value(clientConnKey{}).(*idleConn); ok {
+		conn.headDone() // answered without an exchange
+	}
 	status, contentType, body := p.magicContent(r.URL.Path)
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "no-store")

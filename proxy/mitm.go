@@ -7,8 +7,10 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/elazarl/goproxy"
 
@@ -31,6 +33,9 @@ type clientConn struct {
 	alpnOffered  []string
 	certErr      error  // Certificate failed for this connection
 	handshakeErr string // goproxy reported the client handshake failed
+
+	readAtConnect int64       // bytes read from the client when the CONNECT was handled
+	sawRequest    atomic.Bool // a request was read inside the tunnel
 }
 
 func (c *clientConn) recordHandshakeError(msg string) {
@@ -56,12 +61,19 @@ func (c *clientConn) recordCertError(err error) {
 // failed: it rejected onpath's certificate (an untrusted CA or a pinned
 // app), or there was no certificate to offer. crypto/tls calls the
 // server's VerifyConnection before the client has judged the certificate,
-// so the failure is known only from goproxy's report (goproxyLogger).
+// so the failure is known only from goproxy's report (goproxyLogger). A
+// client that sent bytes after the CONNECT that were neither a TLS
+// handshake nor a request (goproxy closes it silently) is recorded too.
 func (p *Proxy) reportFailedHandshake(cc *clientConn) {
 	cc.mu.Lock()
 	sni, offered, certErr, handshakeErr := cc.sni, cc.alpnOffered, cc.certErr, cc.handshakeErr
+	handshaken := cc.tls != nil
 	cc.mu.Unlock()
-	if handshakeErr == "" {
+	var garbage int64
+	if cc.conn != nil && !handshaken && handshakeErr == "" && !cc.sawRequest.Load() {
+		garbage = cc.conn.bytesRead.Load() - cc.readAtConnect
+	}
+	if handshakeErr == "" && garbage <= 0 {
 		return
 	}
 	name := sni
@@ -72,9 +84,14 @@ func (p *Proxy) reportFailedHandshake(cc *clientConn) {
 	if ex == nil {
 		return
 	}
-	msg := fmt.Sprintf("the client rejected onpath's certificate for %s (%s): it does not trust onpath's CA, or it pins the server's certificate", name, handshakeErr)
-	if certErr != nil {
+	var msg string
+	switch {
+	case certErr != nil:
 		msg = fmt.Sprintf("onpath had no certificate to offer for %s: %v", name, certErr)
+	case handshakeErr != "":
+		msg = fmt.Sprintf("the client rejected onpath's certificate (not trusted, or pinned): trust the CA, or tunnel this host with --passthrough %s [%s: %s]", name, name, handshakeErr)
+	default:
+		msg = fmt.Sprintf("after the CONNECT to %s the client sent %d bytes that are neither a TLS ClientHello nor an HTTP request; the connection was closed", name, garbage)
 	}
 	ex.fail(flow.PhaseClientTLS, msg)
 	ex.finish()
@@ -91,6 +108,10 @@ func (c *clientConn) recordState(cs tls.ConnectionState) {
 		OfferedALPN: c.alpnOffered,
 		ECHAccepted: cs.ECHAccepted,
 		Verified:    true, // requests arrive only once the client accepted onpath's certificate
+	}
+	if cs.NegotiatedProtocol == "h2" && c.conn != nil {
+		// HTTP/2 frames flow between requests; its server bounds headers.
+		c.conn.disableHeadClock()
 	}
 }
 
@@ -134,6 +155,14 @@ func (p *Proxy) passthrough(host string) bool {
 // MITM whose TLS config is ours (never goproxy's built-in CA).
 func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
 	conn, _ := ctx.Req.Context().Value(clientConnKey{}).(*idleConn)
+	if conn != nil {
+		conn.headDone()
+	}
+	if r := p.checkConnect(host, ctx.Req); r != nil {
+		return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(req *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {
+			p.refuseConnect(req, host, conn, client, r)
+		}}, host
+	}
 	if p.passthrough(stripPort(host)) {
 		return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(req *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {
 			p.tunnel(req, host, conn, client)
@@ -148,14 +177,10 @@ func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.Conn
 	cc := &clientConn{
 		conn:       conn,
 		clientAddr: ctx.Req.RemoteAddr,
-		connect: flow.Request{
-			Method: http.MethodConnect,
-			URL:    "https://" + strings.TrimSuffix(host, ":443"),
-			Proto:  ctx.Req.Proto,
-			Header: ctx.Req.Header.Clone(),
-		},
+		connect:    connectRecord(ctx.Req, host),
 	}
 	if conn != nil {
+		cc.readAtConnect = conn.bytesRead.Load()
 		session := ctx.Session & 0xFFFF // as goproxy prints it
 		p.rt.handshakes.Store(session, cc)
 		conn.setAfterClose(func() {
@@ -170,6 +195,87 @@ func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.Conn
 			return p.clientTLSConfig(host, cc), nil
 		},
 	}, host
+}
+
+// connectRecord is the flow.Request of a CONNECT, credentials redacted.
+func connectRecord(req *http.Request, host string) flow.Request {
+	return flow.Request{
+		Method: http.MethodConnect,
+		URL:    "https://" + strings.TrimSuffix(host, ":443"),
+		Proto:  req.Proto,
+		Header: redactProxyAuth(req.Header),
+	}
+}
+
+// checkConnect refuses a CONNECT whose target is not HOST:PORT, that
+// lacks the proxy credentials, or that targets the proxy itself.
+func (p *Proxy) checkConnect(host string, req *http.Request) *refusal {
+	if !p.authorized(req.Header) {
+		return authRefusal(req.Header)
+	}
+	if err := validConnectTarget(host); err != nil {
+		return &refusal{status: http.StatusBadRequest, reason: err.Error()}
+	}
+	h, port, _ := net.SplitHostPort(host)
+	n, _ := strconv.Atoi(port)
+	if p.rt.self.Load().containsHostPort(h, n) {
+		return loopRefusal()
+	}
+	return nil
+}
+
+// refuseConnect answers a refused CONNECT on the hijacked connection,
+// closes it, and records the flow.
+func (p *Proxy) refuseConnect(req *http.Request, host string, conn *idleConn, client net.Conn, r *refusal) {
+	defer client.Close()
+	ex := p.startExchange(flow.KindHTTP, conn, connectRecord(req, host), flow.Conn{Addr: req.RemoteAddr})
+	if ex == nil {
+		writeRawError(client, http.StatusServiceUnavailable, "onpath: shutting down\n")
+		return
+	}
+	defer ex.finish()
+	ex.fail(flow.PhaseProxy, r.reason)
+	writeRawResponse(client, r.status, r.header, r.body())
+}
+
+// validConnectTarget checks that a CONNECT target is HOST:PORT with a
+// host name or IP and a port from 1 to 65535.
+func validConnectTarget(hostport string) error {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return fmt.Errorf("bad CONNECT target %q: want HOST:PORT", hostport)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("bad CONNECT target %q: the port must be a number from 1 to 65535", hostport)
+	}
+	if net.ParseIP(host) != nil {
+		return nil
+	}
+	if !validHostName(host) {
+		return fmt.Errorf("bad CONNECT target %q: %q is not a host name or IP address", hostport, host)
+	}
+	return nil
+}
+
+// validHostName accepts DNS names (letters, digits, '-' and '_' in labels
+// of 1 to 63 bytes, 253 bytes in all, an optional final dot).
+func validHostName(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(host, ".") {
+		if label == "" || len(label) > 63 {
+			return false
+		}
+		for _, r := range label {
+			ok := r == '-' || r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // clientTLSConfig serves the leaf for the SNI name, falling back to the
@@ -217,25 +323,37 @@ func (p *Proxy) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (rreq *http.
 			rreq, rresp = req, plainResponse(req, http.StatusBadGateway, "onpath: internal error\n")
 		}
 	}()
-	if isMagicHost(req.URL.Hostname()) {
-		return req, p.magicResponse(req)
-	}
-	cc, _ := ctx.UserData.(*clientConn)
+	cc, tunnelled := ctx.UserData.(*clientConn)
 	if cc == nil {
 		conn, _ := req.Context().Value(clientConnKey{}).(*idleConn)
 		cc = &clientConn{conn: conn}
 	}
+	cc.sawRequest.Store(true)
 	record := flow.Request{
 		Method: req.Method,
 		URL:    req.URL.String(),
 		Proto:  req.Proto,
-		Header: req.Header.Clone(),
+		Header: redactProxyAuth(req.Header),
 	}
 	if req.Host != "" && req.Header.Get("Host") == "" {
 		// net/http moves Host out of the header map; keep it in the record.
 		record.Header.Set("Host", req.Host)
 	}
-	ex := p.startExchange(flow.KindHTTP, cc.conn, record, flow.Conn{Addr: req.RemoteAddr, TLS: cc.tlsInfo()})
+	client := flow.Conn{Addr: req.RemoteAddr, TLS: cc.tlsInfo()}
+	// Inside a CONNECT tunnel the CONNECT was authenticated already.
+	if !tunnelled && !p.authorized(req.Header) {
+		return req, p.refuseRequest(req, record, client, cc.conn, authRefusal(req.Header))
+	}
+	if isMagicHost(req.URL.Hostname()) {
+		if cc.conn != nil {
+			cc.conn.headDone()
+		}
+		return req, p.magicResponse(req)
+	}
+	if p.isLoopRequest(req) {
+		return req, p.refuseRequest(req, record, client, cc.conn, loopRefusal())
+	}
+	ex := p.startExchange(flow.KindHTTP, cc.conn, record, client)
 	if ex == nil {
 		return req, plainResponse(req, http.StatusServiceUnavailable, "onpath: shutting down\n")
 	}
@@ -275,6 +393,19 @@ func plainResponse(req *http.Request, status int, text string) *http.Response {
 		Body:          &closeHook{Reader: strings.NewReader(text), onClose: func() {}},
 		Request:       req,
 	}
+}
+
+// writeRawResponse answers on a hijacked connection and asks the client
+// to close it.
+func writeRawResponse(w net.Conn, status int, header http.Header, text string) {
+	var extra strings.Builder
+	for k, vs := range header {
+		for _, v := range vs {
+			fmt.Fprintf(&extra, "%s: %s\r\n", k, v)
+		}
+	}
+	fmt.Fprintf(w, "HTTP/1.1 %d %s\r\n%sContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		status, http.StatusText(status), extra.String(), len(text), text)
 }
 
 func writeRawError(w net.Conn, status int, text string) {

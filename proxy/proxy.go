@@ -29,6 +29,8 @@ const (
 	DefaultIdleTimeout     = 2 * time.Minute
 	DefaultResponseTimeout = 60 * time.Second
 	DefaultDialTimeout     = 15 * time.Second
+	DefaultHeaderTimeout   = 10 * time.Second
+	DefaultMaxHeaderBytes  = 64 << 10
 )
 
 // ErrClosed is returned by Serve when the proxy was already shut down.
@@ -78,6 +80,26 @@ type Proxy struct {
 	// 0 means 15 seconds.
 	DialTimeout time.Duration
 
+	// HeaderTimeout bounds how long a client may take to send a request's
+	// headers once it started (under MITM: the TLS handshake and the first
+	// request's headers); a slower client (slowloris) is disconnected.
+	// 0 means 10 seconds. Idle keep-alive connections are bounded by
+	// IdleTimeout instead.
+	HeaderTimeout time.Duration
+
+	// MaxHeaderBytes caps a request's line and headers; 0 means 64 KiB.
+	// Plain requests over the limit get 431 Request Header Fields Too
+	// Large; under MITM the connection is closed (goproxy reads those
+	// requests itself, with no limit of its own).
+	MaxHeaderBytes int
+
+	// ProxyAuth, when set, requires every proxied request and CONNECT to
+	// carry Proxy-Authorization: Basic with these credentials. Others get
+	// 407 Proxy Authentication Required and are recorded as flows with
+	// error phase proxy. Requests inside an authenticated CONNECT tunnel
+	// are not asked again. nil: no authentication (loopback use).
+	ProxyAuth *BasicAuth
+
 	// NewID returns the id of each new flow. nil: a counter from 1.
 	NewID func() flow.ID
 
@@ -121,6 +143,8 @@ type engine struct {
 	nextID      atomic.Uint64
 	log         *slog.Logger
 	handshakes  sync.Map // goproxy session (16 bits) -> *clientConn, while the connection lives
+	authDigest  [32]byte // credentialDigest of ProxyAuth
+	self        atomic.Pointer[selfAddrs]
 }
 
 func (p *Proxy) bodyLimit() int64 {
@@ -149,6 +173,20 @@ func (p *Proxy) dialTimeout() time.Duration {
 		return p.DialTimeout
 	}
 	return DefaultDialTimeout
+}
+
+func (p *Proxy) headerTimeout() time.Duration {
+	if p.HeaderTimeout > 0 {
+		return p.HeaderTimeout
+	}
+	return DefaultHeaderTimeout
+}
+
+func (p *Proxy) maxHeaderBytes() int {
+	if p.MaxHeaderBytes > 0 {
+		return p.MaxHeaderBytes
+	}
+	return DefaultMaxHeaderBytes
 }
 
 func (p *Proxy) now() time.Time {
@@ -191,6 +229,9 @@ func (p *Proxy) init() error {
 			return
 		}
 		rt := &engine{verifyCache: cache, chainCache: chains, log: log}
+		if p.ProxyAuth != nil {
+			rt.authDigest = credentialDigest(p.ProxyAuth.User, p.ProxyAuth.Password)
+		}
 		rt.dialer = &net.Dialer{Timeout: p.dialTimeout(), KeepAlive: 30 * time.Second}
 		rt.transport = p.newTransport(rt)
 		rt.goproxy = p.newGoproxy(rt)
@@ -252,9 +293,11 @@ func (p *Proxy) Serve(l net.Listener) error {
 		p.mu.Unlock()
 		return ErrClosed
 	}
+	p.rt.self.Store(listenSelf(l.Addr()))
 	p.srv = &http.Server{
 		Handler:           http.HandlerFunc(p.serveHTTP),
-		ReadHeaderTimeout: p.idleTimeout(),
+		ReadHeaderTimeout: p.headerTimeout(),
+		MaxHeaderBytes:    p.maxHeaderBytes(),
 		IdleTimeout:       p.idleTimeout(),
 		ErrorLog:          p.errorLog(),
 		ConnContext: func(ctx context.Context, c net.Conn) context.Context {

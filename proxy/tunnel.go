@@ -21,7 +21,7 @@ func (p *Proxy) tunnel(req *http.Request, hostport string, conn *idleConn, clien
 		hostport = net.JoinHostPort(hostport, "443")
 	}
 	target := "https://" + strings.TrimSuffix(hostport, ":443")
-	record := flow.Request{Method: http.MethodConnect, URL: target, Proto: req.Proto, Header: req.Header.Clone()}
+	record := flow.Request{Method: http.MethodConnect, URL: target, Proto: req.Proto, Header: redactProxyAuth(req.Header)}
 	ex := p.startExchange(flow.KindTunnel, conn, record, flow.Conn{Addr: req.RemoteAddr})
 	if ex == nil {
 		writeRawError(client, http.StatusServiceUnavailable, "onpath: shutting down\n")
@@ -38,6 +38,10 @@ func (p *Proxy) tunnel(req *http.Request, hostport string, conn *idleConn, clien
 
 	dialReq, _ := http.NewRequestWithContext(ctx, http.MethodConnect, target, nil)
 	upstream, err := p.rt.dialer.DialContext(httptrace.WithClientTrace(ctx, ex.trace()), "tcp", hostport)
+	if err == nil && p.rt.self.Load().containsAddr(upstream.RemoteAddr()) {
+		upstream.Close()
+		upstream, err = nil, errLoop
+	}
 	if err != nil {
 		phase, status, msg := ex.classify(dialReq, err)
 		ex.fail(phase, msg)

@@ -48,6 +48,12 @@ func (p *Proxy) dialUpstream(ctx context.Context, rt *engine, network, addr stri
 	if err != nil {
 		return nil, err
 	}
+	// A name can resolve to the proxy itself: refuse before sending it
+	// its own request.
+	if rt.self.Load().containsAddr(c.RemoteAddr()) {
+		c.Close()
+		return nil, fmt.Errorf("proxy: dial %s: %w", addr, errLoop)
+	}
 	// Upstream connections get the same idle bound as client ones, so a
 	// server that stops sending mid-body cannot hold a flow forever.
 	return newIdleConn(c, p.idleTimeout(), nil), nil
@@ -486,6 +492,8 @@ func (ex *exchange) classify(req *http.Request, err error) (flow.Phase, int, str
 	var dns *net.DNSError
 	var op *net.OpError
 	switch {
+	case errors.Is(err, errLoop):
+		return flow.PhaseProxy, http.StatusLoopDetected, loopRefusal().reason
 	case errors.Is(cause, errResponseTimeout):
 		return flow.PhaseResponse, http.StatusGatewayTimeout,
 			fmt.Sprintf("%s did not answer within %s", host, ex.p.responseTimeout())

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"onpath/audit"
@@ -58,9 +59,14 @@ func lifetime(c *audit.SetCookie) string {
 }
 
 // exposureOf turns audit's on-path view into the On the path tab's model.
-func exposureOf(f *flow.Flow) exposure {
+func exposureOf(f *flow.Flow, now time.Time) exposure {
 	view := audit.Exposure(f)
 	e := exposure{Active: view.Active}
+	for _, fd := range findingsOf(f, now) {
+		if !strings.HasPrefix(fd.Rule, "CK") {
+			e.Findings = append(e.Findings, fd)
+		}
+	}
 	items := func(in []audit.Item) []exposureItem {
 		out := make([]exposureItem, len(in))
 		for i, it := range in {

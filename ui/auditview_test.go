@@ -52,7 +52,7 @@ func TestCookiesOfBadCookieFlow(t *testing.T) {
 }
 
 func TestExposureOfCopiesLegs(t *testing.T) {
-	e := exposureOf(loginFlow())
+	e := exposureOf(loginFlow(), testNow)
 	if len(e.Legs) != 2 || e.Legs[0].Encrypted || e.Legs[1].Encrypted {
 		t.Fatalf("legs = %+v", e.Legs)
 	}
@@ -67,5 +67,12 @@ func TestExposureOfCopiesLegs(t *testing.T) {
 	}
 	if len(e.Active) == 0 {
 		t.Errorf("no active-attacker notes for plain HTTP")
+	}
+	rules := map[string]bool{}
+	for _, fd := range e.Findings {
+		rules[fd.Rule] = true
+	}
+	if !rules["TX01"] || rules["CK02"] {
+		t.Errorf("findings on the path = %v, want TX01 (credentials in clear) and no cookie rules", rules)
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"onpath/flow"
 )
@@ -155,22 +156,40 @@ func cookieLines(entries []cookieEntry, width int) []Line {
 			lines = append(lines, Line{{Text: "    "}, {Text: "browser drops it: " + printable(c.Ignored), Role: RoleBad}})
 		}
 		for _, f := range c.Findings {
-			lines = append(lines, findingLine(f, width))
+			lines = append(lines, findingLines(f, false, width)...)
 		}
 		lines = append(lines, text(""))
 	}
 	return lines
 }
 
-// findingLine is one finding under a row: severity, rule, message, fix.
-func findingLine(f flow.Finding, width int) Line {
+// findingLines is one finding, wrapped to width: severity, rule, message,
+// what it concerns (when the place it is shown does not say), then the fix.
+func findingLines(f flow.Finding, withEvidence bool, width int) []Line {
 	sev, role := severityCell(f.Severity)
 	if role == RoleNormal {
 		role = RoleDim
 	}
-	l := Line{{Text: "    "}, {Text: fit(strings.ToUpper(sev), 4), Role: role}, {Text: " " + f.Rule + " ", Role: RoleDim}, {Text: printable(f.Message)}}
-	if f.Fix != "" {
-		l = append(l, Span{Text: " — " + printable(f.Fix), Role: RoleDim})
+	const indent = "    "
+	prefix := indent + fit(strings.ToUpper(sev), 4) + " " + f.Rule + " "
+	msg := printable(f.Message)
+	if withEvidence && f.Evidence != "" {
+		msg += " (" + printable(f.Evidence) + ")"
 	}
-	return l
+	textW := max(width-utf8.RuneCountInString(prefix), 20)
+	var out []Line
+	for i, chunk := range wrapRunes(msg, textW) {
+		if i == 0 {
+			out = append(out, Line{{Text: indent}, {Text: fit(strings.ToUpper(sev), 4), Role: role}, {Text: " " + f.Rule + " ", Role: RoleDim}, {Text: chunk}})
+			continue
+		}
+		out = append(out, Line{{Text: strings.Repeat(" ", utf8.RuneCountInString(prefix))}, {Text: chunk}})
+	}
+	if f.Fix != "" {
+		pad := strings.Repeat(" ", utf8.RuneCountInString(prefix))
+		for _, chunk := range wrapRunes("fix: "+printable(f.Fix), textW) {
+			out = append(out, Line{{Text: pad}, {Text: chunk, Role: RoleDim}})
+		}
+	}
+	return out
 }

@@ -53,7 +53,8 @@ func TestCookieLinesShowFindingText(t *testing.T) {
 		"     NAME               VALUE            DOMAIN             PATH       EXPIRES/MAX-AGE       ",
 		"set  sid                01234…6789abcdef (host-only)        /          session               ",
 		"    [-Secure] [!HttpOnly] [-SameSite absent] session cookie (high confidence)",
-		"    MED  CK04 no HttpOnly flag — add HttpOnly",
+		"    MED  CK04 no HttpOnly flag",
+		"              fix: add HttpOnly",
 		"",
 	}
 	if fmt.Sprintf("%q", all) != fmt.Sprintf("%q", want) {

@@ -65,7 +65,7 @@ func (d *detailState) pane(u *uiState, t tab) pane {
 		entries := cookiesOf(f, u.v.now())
 		p = &widthPane{build: func(w int) []Line { return cookieLines(entries, w) }}
 	case tabOnPath:
-		e := exposureOf(f)
+		e := exposureOf(f, u.v.now())
 		p = &widthPane{build: func(w int) []Line { return exposureLines(e, f, w) }}
 	case tabTLS:
 		p = tlsPane(f, u.v.now())

@@ -31,6 +31,9 @@ type exposureLeg struct {
 type exposure struct {
 	Legs   []exposureLeg
 	Active []string
+	// Findings are the flow's findings other than cookie flags (those sit
+	// under their cookie in the Cookies tab).
+	Findings []flow.Finding
 }
 
 // exposureLines renders the tab: per leg, two columns (what a passive
@@ -38,6 +41,13 @@ type exposure struct {
 // then, for plain HTTP, the messages as they crossed the wire.
 func exposureLines(e exposure, f *flow.Flow, width int) []Line {
 	var lines []Line
+	if len(e.Findings) > 0 {
+		lines = append(lines, styled("Findings", RoleTitle))
+		for _, f := range e.Findings {
+			lines = append(lines, findingLines(f, true, width)...)
+		}
+		lines = append(lines, text(""))
+	}
 	colW := max((width-3)/2, 10)
 	for _, leg := range e.Legs {
 		state := "plain text"

@@ -36,6 +36,22 @@ func (u *uiState) openDetail() {
 	u.mode = modeDetail
 }
 
+// stepDetail opens the previous (-1) or next (+1) flow of the list in
+// place, on the same tab.
+func (u *uiState) stepDetail(delta int) {
+	before := u.sel
+	u.move(delta)
+	u.scrollIntoView()
+	if u.sel == before {
+		return
+	}
+	t := u.detail.tab
+	u.openDetail()
+	if u.detail != nil {
+		u.detail.tab = t
+	}
+}
+
 // reload re-reads the open flow (it finished while shown), keeping the
 // tab and scroll positions.
 func (d *detailState) reload(u *uiState) {

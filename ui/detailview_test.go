@@ -51,3 +51,20 @@ func TestBodySearchAndSave(t *testing.T) {
 	hs.key(tcell.KeyEnter)
 	hs.waitText("already exists")
 }
+
+func TestStepBetweenFlowsKeepsTab(t *testing.T) {
+	st := openStore(t, mixedFlows(t))
+	hs := start(t, defaultOptions(st), 100, 12)
+	hs.key(tcell.KeyHome)
+	hs.key(tcell.KeyEnter)
+	hs.runes("5]")
+	txt := hs.waitText("#2 GET https://example.org/missing/page")
+	if !strings.Contains(txt, "[5 TLS]") {
+		t.Errorf("] changed the tab:\n%s", txt)
+	}
+	hs.runes("[[") // the second one stops at the first flow
+	hs.waitText("#1 GET https://api.example.com")
+	hs.key(tcell.KeyEsc)
+	hs.key(tcell.KeyEnter)
+	hs.waitText("#1 GET") // the list selection followed
+}

@@ -278,6 +278,7 @@ var helpLines = []string{
 	"  Tab Shift-Tab 1-6   switch tabs     Esc   back to the list",
 	"  ↑ ↓ PgUp PgDn g G   scroll          ← →   scroll sideways",
 	"  / n N               search          w     save the body",
+	"  [ ]                 previous / next flow",
 	"",
 	"  q  quit          ?  this help (any key closes it)",
 }

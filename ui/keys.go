@@ -149,6 +149,10 @@ func (u *uiState) detailKey(ev *tcell.EventKey) {
 			d.xoff[d.tab] = max(d.xoff[d.tab]-8, 0)
 		case r == 'l':
 			d.xoff[d.tab] += 8
+		case r == '[':
+			u.stepDetail(-1)
+		case r == ']':
+			u.stepDetail(1)
 		case r == '/':
 			u.prompt = &prompt{kind: promptSearch, label: "search: ", input: []rune(d.search)}
 		case r == 'n':

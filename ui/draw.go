@@ -283,22 +283,29 @@ var helpLines = []string{
 	"  q  quit          ?  this help (any key closes it)",
 }
 
-// drawHelp draws the help box centred over the screen.
+// drawHelp draws the help box, framed, centred over the screen.
 func (u *uiState) drawHelp(w, h int) {
-	boxW := min(w, 66)
+	boxW := min(w, 68)
 	boxH := min(h, len(helpLines)+2)
 	x0, y0 := (w-boxW)/2, (h-boxH)/2
+	inner := max(boxW-2, 0)
 	for row := range boxH {
 		var l Line
 		switch {
-		case row == 0 || row == boxH-1:
-			l = styled(strings.Repeat("─", boxW), RoleDim)
-		case row-1 < len(helpLines):
+		case row == 0:
+			l = styled("┌"+strings.Repeat("─", inner)+"┐", RoleDim)
+		case row == boxH-1:
+			l = styled("└"+strings.Repeat("─", inner)+"┘", RoleDim)
+		default:
 			role := RoleNormal
 			if row == 1 {
 				role = RoleTitle
 			}
-			l = styled(" "+helpLines[row-1], role)
+			content := ""
+			if row-1 < len(helpLines) {
+				content = helpLines[row-1]
+			}
+			l = Line{{Text: "│", Role: RoleDim}, {Text: fit(" "+content, inner), Role: role}, {Text: "│", Role: RoleDim}}
 		}
 		u.drawLineAt(x0, y0+row, boxW, l, RoleNormal, false)
 	}

@@ -1,0 +1,383 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const smallLen = 1024 // bytes of /small
+
+// bench holds what every phase shares.
+type bench struct {
+	o        options
+	out      io.Writer
+	work     string
+	onpath   string
+	up       *upstream
+	sections []*section
+}
+
+func runPhases(ctx context.Context, o options, stdout io.Writer) (err error) {
+	work := o.workDir
+	if work == "" {
+		if work, err = os.MkdirTemp("", "onpath-stress-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(work)
+	} else if err := os.MkdirAll(work, 0o700); err != nil {
+		return err
+	}
+	b := &bench{o: o, out: stdout, work: work, onpath: o.onpath}
+	if b.onpath == "" {
+		if b.onpath, err = buildOnpath(ctx, work); err != nil {
+			return err
+		}
+	}
+	if b.up, err = startUpstream(work, o.hosts, int64(o.sizeMiB)<<20); err != nil {
+		return err
+	}
+	defer b.up.close()
+
+	preamble := []string{fmt.Sprintf("Measured %s on %d CPUs (%s), %s; load average before: %s.",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), cpuModel(), runtime.Version(), loadAverage())}
+	fmt.Fprintln(stdout, preamble[0])
+	phases := map[string]func(context.Context) (*section, error){
+		"concurrency": b.concurrency,
+		"soak":        b.soak,
+		"compare":     b.compare,
+	}
+	for _, name := range o.phases {
+		s, err := phases[name](ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		s.note("Load average after this phase: %s.", loadAverage())
+		s.writeText(stdout)
+		b.sections = append(b.sections, s)
+	}
+	if o.markdown != "" {
+		return writeMarkdown(o.markdown, preamble, b.sections)
+	}
+	return nil
+}
+
+// concurrency: o.clients keep-alive HTTPS clients, each with its own
+// connection, for o.concurrencyFor; then onpath stops and its store is
+// counted.
+func (b *bench) concurrency(ctx context.Context) (*section, error) {
+	o := b.o
+	fmt.Fprintf(b.out, "\nconcurrency: %d keep-alive HTTPS clients for %s…\n", o.clients, o.concurrencyFor)
+	p, err := startOnpath(b.onpath, filepath.Join(b.work, "concurrency"), b.up.caFile)
+	if err != nil {
+		return nil, err
+	}
+	defer p.kill()
+	clients := make([]*http.Client, o.clients)
+	for i := range clients {
+		clients[i] = newClient(p.addr, p.roots, true, 1)
+	}
+	url := b.up.tlsURL + "/small"
+	r := closedLoop(ctx, o.clients, o.concurrencyFor, o.maxRequests, func(w int) error {
+		return fetch(clients[w], url, smallLen)
+	})
+	mem, _ := p.memory()
+	for _, c := range clients {
+		c.CloseIdleConnections()
+	}
+	recorded, err := b.stopAndCount(p)
+	if err != nil {
+		return nil, err
+	}
+	s := &section{title: fmt.Sprintf("%d concurrent keep-alive clients through HTTPS MITM for %s (onpath)", o.clients, o.concurrencyFor),
+		header: []string{"figure", "value"}}
+	s.row("requests answered", fmt.Sprint(r.answered()))
+	s.row("requests/s", perSec(r.rps()))
+	s.row("p50 / p99 latency (ms)", msec(r.pct(0.5))+" / "+msec(r.pct(0.99)))
+	s.row("errors", fmt.Sprint(r.errs))
+	s.row("flows recorded", fmt.Sprint(recorded))
+	s.row("flows lost (answered − recorded)", lost(r.answered(), r.errs, recorded))
+	s.row("onpath RSS at the end / peak (MiB)", mib(mem.RSS)+" / "+mib(mem.HWM))
+	noteErrors(s, "onpath", r)
+	return s, nil
+}
+
+// lost formats answered−recorded; with errors, a failed request may have
+// been recorded too, so the count is a lower bound.
+func lost(answered, errs, recorded int) string {
+	n := answered - recorded
+	switch {
+	case errs == 0:
+		return fmt.Sprint(n)
+	case n <= 0:
+		return fmt.Sprintf("≤ 0 (%d recorded beyond the answered; %d requests failed)", -n, errs)
+	default:
+		return fmt.Sprintf("≥ %d", n)
+	}
+}
+
+func noteErrors(s *section, who string, r result) {
+	if r.errs > 0 {
+		s.note("%s errors (%d), first kinds: %s", who, r.errs, strings.Join(r.samples, "; "))
+	}
+}
+
+func (b *bench) stopAndCount(p *proxyProcess) (int, error) {
+	if err := p.stop(2 * time.Minute); err != nil {
+		return 0, err
+	}
+	n, err := countStoredFlows(p.dir)
+	if err != nil {
+		return 0, fmt.Errorf("count flows in %s: %w", p.dir, err)
+	}
+	return n, nil
+}
+
+// soak: a paced mix (HTTPS keep-alive mostly, plain HTTP, and new TLS
+// connections to cycling hosts) for o.soakWarmup + o.soakFor, with onpath's
+// memory sampled throughout.
+func (b *bench) soak(ctx context.Context) (*section, error) {
+	o := b.o
+	fmt.Fprintf(b.out, "\nsoak: %d requests/s for %s after %s of warm-up…\n", o.soakRate, o.soakFor, o.soakWarmup)
+	p, err := startOnpath(b.onpath, filepath.Join(b.work, "soak"), b.up.caFile)
+	if err != nil {
+		return nil, err
+	}
+	defer p.kill()
+	workers := 64
+	keepAlive := newClient(p.addr, p.roots, true, workers)
+	fresh := newClient(p.addr, p.roots, false, 0)
+	var seq atomic.Int64
+	do := func(int) error {
+		n := seq.Add(1)
+		switch {
+		case n%50 == 0: // a new TLS connection, to one of the distinct hosts in turn
+			return fetch(fresh, b.up.hostURLs[int(n/50)%len(b.up.hostURLs)]+"/small", smallLen)
+		case n%10 == 0:
+			return fetch(keepAlive, b.up.plainURL+"/small", smallLen)
+		default:
+			return fetch(keepAlive, b.up.tlsURL+"/small", smallLen)
+		}
+	}
+	type sample struct {
+		at  time.Duration
+		mem memory
+	}
+	var mu sync.Mutex
+	var samples []sample
+	r := pacedLoop(ctx, workers, o.soakRate, o.soakWarmup+o.soakFor, o.soakSample, do, func(at time.Duration) {
+		if m, err := p.memory(); err == nil {
+			mu.Lock()
+			samples = append(samples, sample{at, m})
+			mu.Unlock()
+		}
+	})
+	final, err := p.memory()
+	if err != nil {
+		return nil, err
+	}
+	keepAlive.CloseIdleConnections()
+	recorded, err := b.stopAndCount(p)
+	if err != nil {
+		return nil, err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	startAt := slices.IndexFunc(samples, func(s sample) bool { return s.at >= o.soakWarmup })
+	if startAt < 0 {
+		return nil, errors.New("no memory sample after the warm-up; lengthen -soak or shorten -soak-sample")
+	}
+	first := samples[startAt].mem
+	var peakAnon float64
+	for _, s := range samples[startAt:] {
+		peakAnon = max(peakAnon, s.mem.Anon)
+	}
+	s := &section{title: fmt.Sprintf("RSS across a %s soak at %d requests/s (onpath)", o.soakFor, o.soakRate),
+		header: []string{"figure", "after warm-up", "at the end", "change"}}
+	s.row("RSS (MiB)", mib(first.RSS), mib(final.RSS), change(first.RSS, final.RSS))
+	s.row("anonymous RSS: heap, stacks (MiB)", mib(first.Anon), mib(final.Anon), change(first.Anon, final.Anon))
+	s.row("file RSS: mapped flows.db, binary (MiB)", mib(first.File), mib(final.File), change(first.File, final.File))
+	s.note("Peak RSS (VmHWM) %s MiB; peak anonymous RSS sampled after warm-up %s MiB. %d requests answered (p99 %s ms from their scheduled start), %d errors; %d flows recorded, flows lost: %s.",
+		mib(final.HWM), mib(peakAnon), r.answered(), msec(r.pct(0.99)), r.errs, recorded, lost(r.answered(), r.errs, recorded))
+	var trace []string
+	step := max(1, (len(samples)-startAt)/10)
+	for i := startAt; i < len(samples); i += step {
+		trace = append(trace, fmt.Sprintf("%s: %s", samples[i].at.Round(time.Second), mib(samples[i].mem.Anon)))
+	}
+	s.note("Anonymous RSS over time (MiB): %s.", strings.Join(trace, ", "))
+	noteErrors(s, "onpath", r)
+	return s, nil
+}
+
+func change(from, to float64) string {
+	if from == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%+.1f%%", (to-from)/from*100)
+}
+
+// compare measures onpath and mitmdump, both running, against the same
+// upstream, alternating between them and keeping each one's best.
+func (b *bench) compare(ctx context.Context) (*section, error) {
+	o := b.o
+	fmt.Fprintf(b.out, "\ncompare: onpath and mitmproxy, %s per measurement, best of %d…\n", o.compareFor, o.rounds)
+	exe, err := exec.LookPath(o.mitmdump)
+	if err != nil {
+		return nil, fmt.Errorf("mitmdump: %w (apt-get install mitmproxy)", err)
+	}
+	onp, err := startOnpath(b.onpath, filepath.Join(b.work, "compare-onpath"), b.up.caFile)
+	if err != nil {
+		return nil, err
+	}
+	defer onp.kill()
+	mitm, err := startMitmdump(exe, filepath.Join(b.work, "compare-mitmproxy"), b.up.caFile)
+	if err != nil {
+		return nil, err
+	}
+	defer mitm.kill()
+	proxies := []*proxyProcess{onp, mitm}
+	var onpathRequests int // answered or failed through onpath, for the lost-flow count
+
+	s := &section{title: "onpath against mitmproxy (mitmdump), same upstream, same client, one run",
+		header: []string{"measure", "onpath", "mitmproxy", "onpath/mitmproxy", "target", "met"}}
+	throughputRow := func(name string, a, m float64) {
+		met := "yes"
+		if m > 0 && a/m < 10 {
+			met = "no"
+		}
+		s.row(name, perSec(a), perSec(m), ratio(a, m), "≥ 10×", met)
+	}
+	latencyRow := func(name string, a, m time.Duration) {
+		s.row(name, msec(a), msec(m), ratio(float64(a), float64(m)), "", "")
+	}
+
+	// RSS after o.rssFlows flows, on the freshly started proxies.
+	var rss [2]memory
+	for i, p := range proxies {
+		c := newClient(p.addr, p.roots, true, o.concurrency)
+		r := countLoop(ctx, o.concurrency, o.rssFlows, func(int, int) error { return fetch(c, b.up.tlsURL+"/small", smallLen) })
+		c.CloseIdleConnections()
+		if i == 0 {
+			onpathRequests += r.answered() + r.errs
+		}
+		noteErrors(s, p.name+" (RSS flows)", r)
+		if rss[i], err = p.memory(); err != nil {
+			return nil, err
+		}
+	}
+
+	// Throughput rows: each proxy in turn, o.rounds times.
+	rows := []struct {
+		name      string
+		url       string
+		keepAlive bool
+	}{
+		{fmt.Sprintf("HTTP keep-alive, %d clients", o.concurrency), b.up.plainURL + "/small", true},
+		{fmt.Sprintf("HTTPS keep-alive, %d clients", o.concurrency), b.up.tlsURL + "/small", true},
+		{fmt.Sprintf("HTTPS, new TLS connection per request, %d clients", o.concurrency), b.up.tlsURL + "/small", false},
+	}
+	for _, row := range rows {
+		var best [2]result
+		for range max(1, o.rounds) {
+			for i, p := range proxies {
+				c := newClient(p.addr, p.roots, row.keepAlive, o.concurrency)
+				r := closedLoop(ctx, o.concurrency, o.compareFor, o.maxRequests, func(int) error { return fetch(c, row.url, smallLen) })
+				c.CloseIdleConnections()
+				if i == 0 {
+					onpathRequests += r.answered() + r.errs
+				}
+				noteErrors(s, p.name+" ("+row.name+")", r)
+				if r.better(best[i]) {
+					best[i] = r
+				}
+			}
+		}
+		throughputRow(row.name+" (req/s)", best[0].rps(), best[1].rps())
+		latencyRow(row.name+": p99 (ms)", best[0].pct(0.99), best[1].pct(0.99))
+	}
+
+	// Distinct hosts: the first request to each, once per proxy (a second
+	// round would find the leaves cached).
+	var hosts [2]result
+	for i, p := range proxies {
+		c := newClient(p.addr, p.roots, false, 0)
+		hosts[i] = countLoop(ctx, o.hostsConcurrency, len(b.up.hostURLs), func(_, h int) error {
+			return fetch(c, b.up.hostURLs[h]+"/small", smallLen)
+		})
+		if i == 0 {
+			onpathRequests += hosts[i].answered() + hosts[i].errs
+		}
+		noteErrors(s, p.name+" (distinct hosts)", hosts[i])
+	}
+	name := fmt.Sprintf("%d distinct hosts, first request to each, %d clients", len(b.up.hostURLs), o.hostsConcurrency)
+	throughputRow(name+" (req/s)", hosts[0].rps(), hosts[1].rps())
+	latencyRow(name+": p99 (ms)", hosts[0].pct(0.99), hosts[1].pct(0.99))
+
+	// The download, one client, best of o.rounds.
+	size := int64(o.sizeMiB) << 20
+	var rate [2]float64
+	for range max(1, o.rounds) {
+		for i, p := range proxies {
+			c := newClient(p.addr, p.roots, true, 1)
+			start := time.Now()
+			err := fetch(c, b.up.tlsURL+"/download", size)
+			elapsed := time.Since(start)
+			c.CloseIdleConnections()
+			if i == 0 {
+				onpathRequests++
+			}
+			if err != nil {
+				s.note("%s download failed: %v", p.name, err)
+				continue
+			}
+			rate[i] = max(rate[i], float64(size)/(1<<20)/elapsed.Seconds())
+		}
+	}
+	throughputRow(fmt.Sprintf("%d MiB HTTPS download (MiB/s)", o.sizeMiB), rate[0], rate[1])
+
+	var peak [2]memory
+	for i, p := range proxies {
+		if peak[i], err = p.memory(); err != nil {
+			return nil, err
+		}
+	}
+	met := "yes"
+	if rss[0].RSS >= rss[1].RSS {
+		met = "no"
+	}
+	s.row(fmt.Sprintf("RSS after %d HTTPS flows (MiB)", o.rssFlows), mib(rss[0].RSS), mib(rss[1].RSS), ratio(rss[0].RSS, rss[1].RSS), "< 1×", met)
+	s.row("peak RSS over the whole comparison (MiB)", mib(peak[0].HWM), mib(peak[1].HWM), ratio(peak[0].HWM, peak[1].HWM), "", "")
+
+	mitm.stop(30 * time.Second)
+	recorded, err := b.stopAndCount(onp)
+	if err != nil {
+		return nil, err
+	}
+	s.note("onpath flows: %d requests sent through it, %d recorded, lost %d.", onpathRequests, recorded, onpathRequests-recorded)
+	return s, nil
+}
+
+// cpuModel is the first "model name" of /proc/cpuinfo.
+func cpuModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}

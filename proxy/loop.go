@@ -64,7 +64,8 @@ func listenSelf(addr net.Addr) *selfAddrs {
 }
 
 // contains reports whether ip:port is one of the proxy's addresses. With
-// a listener on all addresses, any loopback IP (127.0.0.0/8) counts too.
+// a listener on all addresses, any loopback IP (127.0.0.0/8) counts too;
+// with one on 127.0.0.1, 127.0.1.1 is another address.
 func (s *selfAddrs) contains(ip netip.Addr, port int) bool {
 	if s == nil || port != s.port {
 		return false
@@ -73,7 +74,7 @@ func (s *selfAddrs) contains(ip netip.Addr, port int) bool {
 	if s.ips[ip] {
 		return true
 	}
-	return ip.IsLoopback() && (s.any || s.ips[netip.MustParseAddr("127.0.0.1")])
+	return s.any && ip.IsLoopback()
 }
 
 // containsHostPort checks a request target before any dial: IP literals

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"onpath/audit"
@@ -29,6 +30,9 @@ type serveOptions struct {
 	caKeyType       string
 	idleTimeout     time.Duration
 	responseTimeout time.Duration
+	headerTimeout   time.Duration
+	allowRemote     bool
+	proxyAuth       string
 }
 
 func runProxy(ctx context.Context, e *env, args []string) error {
@@ -44,6 +48,9 @@ func runProxy(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.caKeyType, "ca-key-type", "ecdsa", "key type of a CA created now: ecdsa or rsa")
 	fs.DurationVar(&o.idleTimeout, "idle-timeout", 2*time.Minute, "close client connections and tunnels idle this long")
 	fs.DurationVar(&o.responseTimeout, "response-timeout", 60*time.Second, "answer 504 when the upstream sends no response headers within this time")
+	fs.DurationVar(&o.headerTimeout, "header-timeout", proxy.DefaultHeaderTimeout, "disconnect clients that take longer to send a request's headers (slowloris)")
+	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow --listen on an address other machines can reach (requires --proxy-auth)")
+	fs.StringVar(&o.proxyAuth, "proxy-auth", "", "require clients to authenticate to the proxy with USER:PASS (Basic)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -51,13 +58,9 @@ func runProxy(ctx context.Context, e *env, args []string) error {
 	if len(rest) > 0 {
 		return usagef("unknown command %q", rest[0])
 	}
-	loopback, err := isLoopbackListen(o.listen)
+	auth, err := checkRemoteListen(o.listen, o.allowRemote, o.proxyAuth)
 	if err != nil {
 		return err
-	}
-	if !loopback {
-		return usagef("refusing to listen on %s: that address is reachable from other machines, and anyone who reaches the proxy could use it and read what it records.\n"+
-			"Listen on loopback (--listen 127.0.0.1:8080), or pass --allow-remote together with --proxy-auth user:pass", o.listen)
 	}
 	dir, err := e.dataDir(o.dir)
 	if err != nil {
@@ -112,6 +115,8 @@ func runProxy(ctx context.Context, e *env, args []string) error {
 		BodyLimit:       o.bodyLimit.n,
 		IdleTimeout:     o.idleTimeout,
 		ResponseTimeout: o.responseTimeout,
+		HeaderTimeout:   o.headerTimeout,
+		ProxyAuth:       auth,
 		NewID:           st.NextID,
 		OnStart:         rec.started,
 		OnFinish:        rec.finished,
@@ -210,6 +215,13 @@ Trust the CA once ('onpath ca' shows how), then point your client at the proxy:
   curl --proxy http://%s --cacert %s https://example.com/
   chromium --proxy-server=http://%s --proxy-bypass-list='<-loopback>'
 `, addr, dir, authority.CertPath(), authority.Fingerprint(), addr, authority.CertPath(), addr)
+	if o.proxyAuth != "" {
+		user, _, _ := strings.Cut(o.proxyAuth, ":")
+		fmt.Fprintf(e.Err, "  Proxy authentication is required (user %q): curl --proxy-user USER:PASS ...\n", user)
+	}
+	if o.allowRemote {
+		fmt.Fprintln(e.Err, "  WARNING: --allow-remote: other machines can reach this proxy; everything it records is readable by whoever holds the credentials.")
+	}
 	if o.insecure {
 		fmt.Fprintln(e.Err, "  WARNING: --insecure: upstream certificates are not enforced (failures are recorded).")
 	}

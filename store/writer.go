@@ -204,9 +204,11 @@ func (s *Store) runWriter() {
 			s.setLastError(nil)
 			failing, delay = false, s.opts.retryMin
 		}
+		// Counted out before the markers are answered, so that a Flush sees
+		// its flows gone from QueueDepth.
+		s.inBatch.Store(int64(pending.flows - len(flows)))
 		stop := s.answer(pending.items[:n], nil)
 		pending.drop(n)
-		s.inBatch.Store(int64(pending.flows))
 		if stop {
 			return
 		}

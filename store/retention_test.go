@@ -57,7 +57,7 @@ func checkNewest(t *testing.T, ids []flow.ID, first, last flow.ID) {
 }
 
 func firstIDs(ids []flow.ID) []flow.ID { return ids[:min(3, len(ids))] }
-func lastIDs(ids []flow.ID) []flow.ID { return ids[max(0, len(ids)-3):] }
+func lastIDs(ids []flow.ID) []flow.ID  { return ids[max(0, len(ids)-3):] }
 
 func TestKeepLeavesExactlyTheNewestFlows(t *testing.T) {
 	logs := &syncBuffer{}

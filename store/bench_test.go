@@ -246,3 +246,63 @@ func BenchmarkDecodeRecord(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCompact compacts a store of 10 000 flows, 9 000 of them
+// deleted, from a fresh copy each time.
+func BenchmarkCompact(b *testing.B) {
+	s, path := mustOpen(b)
+	const n = 10000
+	putFlows(b, s, 1, n)
+	deleteMost(b, s, n, 10)
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	work := filepath.Join(b.TempDir(), "flows.db")
+	var before, after int64
+	var total time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		if err := os.WriteFile(work, orig, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		before, after, err = Compact(work, Options{})
+		total += time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(before)/(1<<20), "MiB-before")
+	b.ReportMetric(float64(after)/(1<<20), "MiB-after")
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/compact")
+}
+
+// BenchmarkPutWithKeep is BenchmarkPut with retention at work after every
+// commit (Keep 1000): the price of trimming while recording.
+func BenchmarkPutWithKeep(b *testing.B) {
+	s, _ := mustOpen(b, Options{Keep: 1000})
+	body := bytes.Repeat([]byte("x"), 2048)
+	start := time.Now()
+	i := 0
+	for b.Loop() {
+		i++
+		f := listFlow(i)
+		f.Response.Body = flow.Body{Size: 2048, Data: body}
+		if err := s.Put(f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	st, _ := s.Stats()
+	b.ReportMetric(float64(i)/elapsed.Seconds(), "flows/s")
+	b.ReportMetric(float64(st.Trimmed), "trimmed")
+	b.ReportMetric(float64(st.InUse)/(1<<20), "MiB-in-use")
+}

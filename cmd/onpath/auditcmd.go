@@ -58,15 +58,10 @@ type auditReport struct {
 }
 
 func runAudit(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "audit")
-	dirF := dirFlag(fs)
+	fs := e.newCommand("audit")
 	asJSON := fs.Bool("json", false, "the report as one JSON document (fields in the README)")
 	recompute := fs.Bool("recompute", false, "run the rules again on the recorded flows first (after a rules change)")
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	dir, err := e.dataDir(*dirF)
+	rest, dir, err := fs.parse(e, args)
 	if err != nil {
 		return err
 	}

@@ -11,12 +11,11 @@ import (
 )
 
 func runCA(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "ca")
-	dirF := dirFlag(fs)
+	fs := e.newCommand("ca")
 	pem := fs.Bool("pem", false, "print the CA certificate in PEM form")
 	der := fs.Bool("der", false, "print the CA certificate in DER form (binary)")
 	keyType := fs.String("ca-key-type", "ecdsa", "key type of a CA created now: ecdsa or rsa")
-	rest, err := parseInterspersed(fs, args)
+	rest, dir, err := fs.parse(e, args)
 	if err != nil {
 		return err
 	}
@@ -25,10 +24,6 @@ func runCA(ctx context.Context, e *env, args []string) error {
 	}
 	if *pem && *der {
 		return usagef("choose one of --pem and --der")
-	}
-	dir, err := e.dataDir(*dirF)
-	if err != nil {
-		return err
 	}
 	authority, created, err := loadCA(dir, *keyType)
 	if err != nil {

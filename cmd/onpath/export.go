@@ -18,12 +18,11 @@ import (
 const version = "0.1.0"
 
 func runExport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "export")
-	dirF := dirFlag(fs)
+	fs := e.newCommand("export")
 	harFile := fs.String("har", "", "write the flows matching QUERY as HAR 1.2 to FILE ('-' for stdout)")
 	curlID := fs.String("curl", "", "print a curl command that sends flow ID's request again")
 	rawID := fs.String("raw", "", "print flow ID's request and response as HTTP/1.1 text")
-	rest, err := parseInterspersed(fs, args)
+	rest, dir, err := fs.parse(e, args)
 	if err != nil {
 		return err
 	}
@@ -35,10 +34,6 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	}
 	if chosen != 1 {
 		return usagef("export needs exactly one of --har FILE [QUERY], --curl ID, --raw ID")
-	}
-	dir, err := e.dataDir(*dirF)
-	if err != nil {
-		return err
 	}
 	s, err := openBackend(e, dir, nil)
 	if err != nil {
@@ -157,10 +152,9 @@ func writeOutput(e *env, path string, write func(io.Writer) error, what string) 
 const maxImportSize = 512 << 20
 
 func runImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "import")
-	dirF := dirFlag(fs)
+	fs := e.newCommand("import")
 	harFile := fs.String("har", "", "HAR file to load ('-' for stdin): from Chrome or Firefox DevTools, Charles, or onpath")
-	rest, err := parseInterspersed(fs, args)
+	rest, dir, err := fs.parse(e, args)
 	if err != nil {
 		return err
 	}
@@ -179,10 +173,6 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	flows, err := har.Read(bufio.NewReader(r), "", maxImportSize)
 	if err != nil {
 		return fmt.Errorf("%s: %v\nNothing was imported.", *harFile, err)
-	}
-	dir, err := e.dataDir(*dirF)
-	if err != nil {
-		return err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err

@@ -62,14 +62,9 @@ func runFlows(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "clear" {
 		return runFlowsClear(ctx, e, args[1:])
 	}
-	fs := newFlagSet(e, "flows")
-	dirF := dirFlag(fs)
+	fs := e.newCommand("flows")
 	asJSON := fs.Bool("json", false, "JSON Lines, one object per flow (fields in the README)")
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	dir, err := e.dataDir(*dirF)
+	rest, dir, err := fs.parse(e, args)
 	if err != nil {
 		return err
 	}
@@ -109,13 +104,8 @@ func runFlows(ctx context.Context, e *env, args []string) error {
 }
 
 func runFlowsClear(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "flows clear")
-	dirF := dirFlag(fs)
-	rest, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	dir, err := e.dataDir(*dirF)
+	fs := e.newCommand("flows clear")
+	rest, dir, err := fs.parse(e, args)
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,7 @@ import (
 )
 
 func runReplay(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "replay")
-	dirF := dirFlag(fs)
+	fs := e.newCommand("replay")
 	edit := fs.Bool("edit", false, "edit the request in $EDITOR (default vi) before sending it")
 	force := fs.Bool("force", false, "send a request whose recorded body is truncated, as recorded")
 	count := fs.Int("count", 1, "send the request this many times")
@@ -30,7 +29,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	fs.Var(&upstreamCAs, "upstream-ca", "PEM file of an extra CA to trust for upstream servers (repeatable)")
 	bodyLimit := sizeFlag{16 << 20}
 	fs.Var(&bodyLimit, "body-limit", "bytes of each body to record")
-	rest, err := parseInterspersed(fs, args)
+	rest, dir, err := fs.parse(e, args)
 	if err != nil {
 		return err
 	}
@@ -46,10 +45,6 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	}
 	if *concurrency < 1 || *concurrency > 1000 {
 		return usagef("--concurrency must be between 1 and 1000")
-	}
-	dir, err := e.dataDir(*dirF)
-	if err != nil {
-		return err
 	}
 	s, err := openBackend(e, dir, func() (replayer, error) {
 		roots, err := upstreamRoots(upstreamCAs)

@@ -144,9 +144,29 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// dirFlag registers --dir on fs.
-func dirFlag(fs *flag.FlagSet) *string {
-	return fs.String("dir", "", "data dir holding the CA and the flow store (default $ONPATH_DIR, else ~/.onpath)")
+// dirUsage documents the --dir flag every command takes.
+const dirUsage = "data dir holding the CA and the flow store (default $ONPATH_DIR, else ~/.onpath)"
+
+// commandLine is a subcommand's flags, --dir among them.
+type commandLine struct {
+	*flag.FlagSet
+	dir *string
+}
+
+func (e *env) newCommand(name string) *commandLine {
+	fs := newFlagSet(e, name)
+	return &commandLine{FlagSet: fs, dir: fs.String("dir", "", dirUsage)}
+}
+
+// parse reads args, flags anywhere on the line, and resolves the data dir;
+// it returns the positional arguments.
+func (c *commandLine) parse(e *env, args []string) (rest []string, dir string, err error) {
+	rest, err = parseInterspersed(c.FlagSet, args)
+	if err != nil {
+		return nil, "", err
+	}
+	dir, err = e.dataDir(*c.dir)
+	return rest, dir, err
 }
 
 // dataDir resolves the data dir: the flag, then $ONPATH_DIR, then ~/.onpath.

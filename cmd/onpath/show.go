@@ -18,10 +18,9 @@ import (
 )
 
 func runShow(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "show")
-	dirF := dirFlag(fs)
+	fs := e.newCommand("show")
 	asJSON := fs.Bool("json", false, "every recorded field as JSON, bodies in base64")
-	rest, err := parseInterspersed(fs, args)
+	rest, dir, err := fs.parse(e, args)
 	if err != nil {
 		return err
 	}
@@ -29,10 +28,6 @@ func runShow(ctx context.Context, e *env, args []string) error {
 		return usagef("show needs one flow id, as 'onpath flows' lists them")
 	}
 	id, err := flowID(rest[0])
-	if err != nil {
-		return err
-	}
-	dir, err := e.dataDir(*dirF)
 	if err != nil {
 		return err
 	}

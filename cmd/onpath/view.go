@@ -14,18 +14,13 @@ import (
 )
 
 func runView(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "view")
-	dirF := dirFlag(fs)
-	rest, err := parseInterspersed(fs, args)
+	fs := e.newCommand("view")
+	rest, dir, err := fs.parse(e, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return usagef("view takes no arguments (filter inside the viewer with /)")
-	}
-	dir, err := e.dataDir(*dirF)
-	if err != nil {
-		return err
 	}
 	if _, err := os.Stat(filepath.Join(dir, "flows.db")); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("no flows recorded in %s yet: start the proxy with 'onpath --dir %s' and send traffic through it", dir, dir)

@@ -258,5 +258,6 @@ func BenchmarkMemory1M(b *testing.B) {
 		b.ReportMetric(float64(u.all.Len()), "rows")
 		cancel()
 		runtime.KeepAlive(v)
+		u.screen.Fini() // or the benchmark itself keeps every screen until cleanup
 	}
 }

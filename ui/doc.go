@@ -2,16 +2,20 @@
 //
 // It is split the k9s way:
 //
-//   - a view-model that turns flows into lines of styled spans and is pure,
-//     so it is tested with tables: listrow.go (list columns, status colours,
-//     path shortening), rows.go (the compact list of a million summaries),
+//   - a view-model that turns flows into lines of styled spans (text.go)
+//     whose roles a theme maps to colours or, on monochrome terminals and
+//     under NO_COLOR, to attributes (theme.go). It is pure, so it is tested
+//     with tables: listrow.go (list columns, status colours, path
+//     shortening), rows.go (the compact list of a million summaries),
 //     body.go (the body viewer: decoding, JSON, forms, hex, lazy lines,
-//     search), detail.go, cookies.go, exposure.go (the detail tabs), and
-//     auditview.go (the adapter from the audit package's types);
+//     search), pane.go (scrollable tab contents), detail.go, cookies.go,
+//     exposure.go (the detail tabs), and auditview.go (the adapter from
+//     the audit package's types);
 //   - a thin tcell adapter that owns the screen, the event loop and the
-//     input modes: viewer.go (Run, Notify), list.go and detailview.go
-//     (state), keys.go, draw.go. It is tested with tcell's simulation screen
-//     against golden files in testdata (refresh with go test ./ui -update).
+//     input modes: viewer.go (Run, Notify), list.go, filter.go and
+//     detailview.go (state), keys.go, draw.go. It is tested with tcell's
+//     simulation screen against golden files in testdata (refresh them with
+//     go test ./ui -update), and once through the real binary in tmux.
 //
 // The viewer reads flows through an interface it declares itself (Source),
 // which the store satisfies. The running proxy reports flows through

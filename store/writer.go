@@ -129,12 +129,12 @@ func (b *backlog) push(it item) {
 
 // batch is how many leading items form the next transaction: up to the
 // flow and byte limits, plus the markers right after the last flow.
-func (b *backlog) batch(maxBytes int64) (n int, flows []*encodedFlow) {
+func (b *backlog) batch(maxFlows int, maxBytes int64) (n int, flows []*encodedFlow) {
 	var size int64
 	for n < len(b.items) {
 		it := b.items[n]
 		if it.f != nil {
-			if len(flows) >= maxBatchFlows || (len(flows) > 0 && size+int64(it.f.size()) > maxBytes) {
+			if len(flows) >= maxFlows || (len(flows) > 0 && size+int64(it.f.size()) > maxBytes) {
 				break
 			}
 			flows = append(flows, it.f)
@@ -169,6 +169,9 @@ func (s *Store) runWriter() {
 		delay   = s.opts.retryMin
 		failing bool
 		over    = s.retentionOn() // check the limits once at start
+		// batchFlows halves after each failed commit, so that when the
+		// disk has a little room again, what fits is committed first.
+		batchFlows = maxBatchFlows
 	)
 	maxBytes := s.batchBytes()
 	for {
@@ -186,8 +189,9 @@ func (s *Store) runWriter() {
 		}
 		s.gather(&pending, maxBytes)
 		s.inBatch.Store(int64(pending.flows))
-		n, flows := pending.batch(maxBytes)
+		n, flows := pending.batch(batchFlows, maxBytes)
 		if err := s.commit(flows); err != nil {
+			batchFlows = max(1, len(flows)/2)
 			if !s.waitRetry(err, &pending, delay) {
 				s.unwritten += pending.flows
 				s.inBatch.Store(0)
@@ -204,6 +208,9 @@ func (s *Store) runWriter() {
 			s.setLastError(nil)
 			failing, delay = false, s.opts.retryMin
 		}
+		// Grow back gradually: a batch that just fitted may be all the
+		// room there is.
+		batchFlows = min(maxBatchFlows, batchFlows*2)
 		// Counted out before the markers are answered, so that a Flush sees
 		// its flows gone from QueueDepth.
 		s.inBatch.Store(int64(pending.flows - len(flows)))

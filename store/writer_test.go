@@ -317,6 +317,38 @@ func TestWriteFailureBacklogKeepsPutReturning(t *testing.T) {
 	}
 }
 
+// TestWriteFailureCommitsWhatFits: when the disk has room for a few flows
+// only, the writer shrinks its batches so those get committed instead of
+// retrying one batch that can never fit.
+func TestWriteFailureCommitsWhatFits(t *testing.T) {
+	const room = 10 // flows one commit may hold, as if the disk were nearly full
+	var full atomic.Bool
+	full.Store(true)
+	s, _ := mustOpen(t, Options{
+		retryMin: time.Millisecond, retryMax: 5 * time.Millisecond,
+		beforeCommit: func(flows int) error {
+			if full.Load() || flows > room {
+				return syscall.ENOSPC
+			}
+			return nil
+		},
+	})
+	const n = 300
+	for i := 0; i < n; i++ {
+		if err := s.Put(testFlow(0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "a failed commit", func() bool { return s.LastError() != nil })
+	full.Store(false)
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Len(); got != n {
+		t.Errorf("Len() = %d, want %d committed in batches of at most %d", got, n, room)
+	}
+}
+
 func TestCloseGivesUpWhenDiskStaysFull(t *testing.T) {
 	s, _ := mustOpen(t, Options{
 		retryMin: time.Millisecond, retryMax: 5 * time.Millisecond, closeWait: 200 * time.Millisecond,

@@ -27,16 +27,22 @@ func (s *Store) retentionOn() bool { return s.opts.Keep > 0 || s.opts.MaxSize > 
 // the high-water mark minus free and pending pages, which bbolt reuses
 // before it grows the file. bbolt updates its free-page figures when a
 // write transaction ends, so this is as of the latest commit.
+//
+// It reads through db.View, not s.view: the writer measures while Close
+// waits for it, after the store is marked closed.
 func (s *Store) inUse() (int64, error) {
 	var size int64
-	err := s.view(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		size = tx.Size()
 		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	return size - int64(s.db.Stats().FreeAlloc), nil
+	// Not Stats().FreeAlloc: bbolt sets it only when a write transaction
+	// ends, while the page counts are loaded at open too.
+	st := s.db.Stats()
+	return size - int64(st.FreePageN+st.PendingPageN)*int64(s.db.Info().PageSize), nil
 }
 
 // trimStep deletes one small batch of the oldest flows if the store is
@@ -45,6 +51,10 @@ func (s *Store) inUse() (int64, error) {
 // logged and ends this round (false), to be tried again after the next
 // commit, so a failing disk cannot make the writer spin.
 func (s *Store) trimStep() (over bool) {
+	var ids []flow.ID
+	if s.opts.afterTrim != nil {
+		defer func() { s.opts.afterTrim(len(ids)) }()
+	}
 	var used int64
 	if s.opts.MaxSize > 0 {
 		var err error
@@ -58,10 +68,7 @@ func (s *Store) trimStep() (over bool) {
 	if s.opts.MaxSize > 0 && used > s.opts.MaxSize {
 		excess = used - s.opts.MaxSize*9/10
 	}
-	var (
-		ids  []flow.ID
-		left uint64
-	)
+	var left uint64
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		ids = ids[:0]
 		count := readCount(tx)

@@ -168,3 +168,48 @@ func TestMaxSizeBoundsTheFile(t *testing.T) {
 	}
 	checkNewest(t, storedIDs(t, s), flow.ID(n-st.Flows+1), n)
 }
+
+// TestMaxSizeAtOpenCountsFreePages: a file with many free pages (flows
+// deleted, not compacted) is over MaxSize on disk but not in use; opening
+// it must not delete anything.
+func TestMaxSizeAtOpenCountsFreePages(t *testing.T) {
+	s, path := mustOpen(t)
+	const n = 2000
+	putFlows(t, s, 1, n)
+	deleteMost(t, s, n, 2)
+	st, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	limit := st.InUse * 3 / 2
+	if limit >= st.FileSize {
+		t.Fatalf("test setup: in use %d, file %d; want a file well over 1.5× its in-use size", st.InUse, st.FileSize)
+	}
+	steps := make(chan int, 16)
+	s2, err := Open(path, Options{MaxSize: limit, afterTrim: func(deleted int) { steps <- deleted }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if deleted := <-steps; deleted != 0 {
+		t.Errorf("the check at open deleted %d flows, want 0", deleted)
+	}
+	// Retention checks again after this commit.
+	if err := s2.Put(testFlow(n + 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := s2.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st2.Trimmed != 0 || st2.Flows != n/2+1 {
+		t.Errorf("file %d bytes, %d in use, MaxSize %d: %d flows deleted, %d left; want none deleted and %d left",
+			st.FileSize, st.InUse, limit, st2.Trimmed, st2.Flows, n/2+1)
+	}
+}

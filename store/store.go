@@ -82,6 +82,7 @@ type Options struct {
 	retryMin     time.Duration         // first retry delay after a failed commit (default 50ms)
 	retryMax     time.Duration         // longest retry delay (default 5s)
 	closeWait    time.Duration         // how long Close waits for a failing writer (default 10s)
+	afterTrim    func(deleted int)     // called by the writer after each retention step
 }
 
 // Store is an open flows.db. Its methods are safe for concurrent use.

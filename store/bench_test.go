@@ -306,3 +306,29 @@ func BenchmarkPutWithKeep(b *testing.B) {
 	b.ReportMetric(float64(st.Trimmed), "trimmed")
 	b.ReportMetric(float64(st.InUse)/(1<<20), "MiB-in-use")
 }
+
+// BenchmarkPutWithMaxSize is BenchmarkPut with a 4 MiB MaxSize: the
+// in-use size is measured and the oldest flows deleted between commits.
+func BenchmarkPutWithMaxSize(b *testing.B) {
+	s, path := mustOpen(b, Options{MaxSize: 4 << 20})
+	body := bytes.Repeat([]byte("x"), 2048)
+	start := time.Now()
+	i := 0
+	for b.Loop() {
+		i++
+		f := listFlow(i)
+		f.Response.Body = flow.Body{Size: 2048, Data: body}
+		if err := s.Put(f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := s.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	st, _ := s.Stats()
+	info, _ := os.Stat(path)
+	b.ReportMetric(float64(i)/elapsed.Seconds(), "flows/s")
+	b.ReportMetric(float64(st.InUse)/(1<<20), "MiB-in-use")
+	b.ReportMetric(float64(info.Size())/(1<<20), "MiB-file")
+}

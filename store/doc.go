@@ -52,6 +52,8 @@
 //     Options.MaxBacklog bytes (64 MiB by default), so Put returns at once
 //     and the proxy is not slowed down. Past the bound the queue fills and
 //     Put blocks: lossless wins, and traffic slows until the disk has room.
+//     After each failed commit the writer halves its batch, so that when
+//     a little room returns, whatever fits is committed first.
 //     Nothing is dropped silently; Close gives up after a bounded wait and
 //     its error names how many flows were not written. Flows committed
 //     before the disk filled are never touched.

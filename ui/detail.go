@@ -60,6 +60,13 @@ func flowTitle(f *flow.Flow, width int) Line {
 	if f.Error != nil {
 		tail = append(tail, Span{Text: "  failed: " + printable(f.Error.Error()), Role: RoleError})
 	}
+	if f.ReplayOf != 0 {
+		marker := fmt.Sprintf("  replay of #%d", f.ReplayOf)
+		if f.Forced {
+			marker += " (forced: truncated body)"
+		}
+		tail = append(tail, Span{Text: marker, Role: RoleTitle})
+	}
 	room := max(width-head.Width()-tail.Width(), 12)
 	l := append(head, Span{Text: shortenMiddle(printable(f.Request.URL), room)})
 	return append(l, tail...)

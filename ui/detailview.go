@@ -77,6 +77,9 @@ func (d *detailState) pane(u *uiState, t tab) pane {
 		p = requestPane(f, u.v.decode)
 	case tabResponse:
 		p = responsePane(f, u.v.decode)
+		if f.ReplayOf != 0 {
+			p = withPreamble(p, u.replayComparison(f))
+		}
 	case tabCookies:
 		entries := cookiesOf(f, u.v.now())
 		p = &widthPane{build: func(w int) []Line { return cookieLines(entries, w) }}
@@ -175,4 +178,15 @@ func saveBody(b *bodyView, path string) (string, error) {
 		return "", fmt.Errorf("ui: save body to %s: %w", abs, err)
 	}
 	return abs, nil
+}
+
+// replayComparison compares a replay with its original, read from the
+// source.
+func (u *uiState) replayComparison(f *flow.Flow) []Line {
+	orig, err := u.v.opts.Source.Get(f.ReplayOf)
+	if err != nil {
+		u.v.log.Debug("ui: read the original of a replay", "id", f.ReplayOf, "err", err)
+		return []Line{styled(fmt.Sprintf("── the original #%d cannot be read (deleted?) ──", f.ReplayOf), RoleDim), text("")}
+	}
+	return comparisonLines(compareResponses(orig, f, u.v.decode))
 }

@@ -32,8 +32,11 @@ func (u *uiState) draw() {
 		line, fill := u.bottomLine()
 		u.drawLine(h-1, w, line, fill)
 	}
+	if u.menu != nil {
+		u.drawBox(w, h, u.menu.lines(u.filter != nil))
+	}
 	if u.help {
-		u.drawHelp(w, h)
+		u.drawBox(w, h, u.helpLines())
 	}
 	s.Show()
 	if u.v.drawn != nil {
@@ -178,6 +181,13 @@ func (u *uiState) bottomLine() (Line, Role) {
 		// and at full width, so the whole explanation is readable.
 		return styled(" "+printable(u.message), u.msgRole), u.msgRole
 	}
+	if len(u.tasks) > 0 {
+		label := u.tasks[len(u.tasks)-1].label
+		if more := len(u.tasks) - 1; more > 0 {
+			label += fmt.Sprintf(" (and %d more)", more)
+		}
+		return styled(" "+printable(label), RoleBar), RoleBar
+	}
 	if u.mode == modeDetail {
 		hint := " Tab/1-6 tabs  ↑↓ PgUp/PgDn scroll  / search  n/N next/prev  Esc back  ? help"
 		if u.detail != nil && (u.detail.tab == tabRequest || u.detail.tab == tabResponse) {
@@ -185,7 +195,10 @@ func (u *uiState) bottomLine() (Line, Role) {
 		}
 		return styled(hint, RoleDim), RoleNormal
 	}
-	return styled(" ↑↓ move  Enter open  / filter  d delete  ? help  q quit", RoleDim), RoleNormal
+	if u.v.opts.Replay != nil {
+		return styled(" ↑↓ move  Enter open  / filter  r replay  x export  d delete  ? help  q quit", RoleDim), RoleNormal
+	}
+	return styled(" ↑↓ move  Enter open  / filter  x export  d delete  ? help  q quit", RoleDim), RoleNormal
 }
 
 // drawList draws the column header and the visible rows.
@@ -259,34 +272,44 @@ func (u *uiState) drawDetail(w, h int) {
 	}
 }
 
-// helpLines are the keys, shown by `?`.
-var helpLines = []string{
-	"onpath viewer keys",
-	"",
-	"Flow list",
-	"  ↑ ↓  j k        move          PgUp PgDn   page",
-	"  g G  Home End   first / last (follows new flows)",
-	"  Enter           open the flow  d           delete the flow",
-	"  /               filter: host:x method:POST status:4xx",
-	"                  scheme:http has:finding severity:high",
-	"                  cookie:NAME header:NAME[=V] body:TEXT",
-	"                  -term negates; spaces mean AND",
-	"  Esc             cancel a running filter / clear it",
-	"  mouse           click selects, wheel scrolls",
-	"",
-	"Flow detail",
-	"  Tab Shift-Tab 1-6   switch tabs     Esc   back to the list",
-	"  ↑ ↓ PgUp PgDn g G   scroll          ← →   scroll sideways",
-	"  / n N               search          w     save the body",
-	"  [ ]                 previous / next flow",
-	"",
-	"  q  quit          ?  this help (any key closes it)",
+// helpLines are the keys, shown by `?`; the replay keys only when a
+// Replay callback is set.
+func (u *uiState) helpLines() []string {
+	lines := []string{
+		"onpath viewer keys (any key closes this help)",
+		"",
+		"Flow list",
+		"  ↑ ↓  j k        move          PgUp PgDn   page",
+		"  g G  Home End   first / last (follows new flows)",
+		"  Enter           open the flow  d           delete the flow",
+		"  /               filter: host:x method:POST status:4xx",
+		"                  scheme:http has:finding severity:high",
+		"                  cookie:NAME header:NAME[=V] body:TEXT",
+		"                  -term negates; spaces mean AND",
+		"  Esc             cancel a running filter / clear it",
+		"  mouse           click selects, wheel scrolls",
+		"",
+		"Flow detail",
+		"  Tab Shift-Tab 1-6   switch tabs     Esc   back to the list",
+		"  ↑ ↓ PgUp PgDn g G   scroll          ← →   scroll sideways",
+		"  / n N               search          w     save the body",
+		"  [ ]                 previous / next flow",
+		"",
+		"Both",
+	}
+	if u.v.opts.Replay != nil {
+		lines = append(lines,
+			"  r  replay    R  replay a truncated body    e  edit, then replay")
+	}
+	return append(lines,
+		"  o  original of a replay   x  export (HAR, curl, text)   q  quit")
 }
 
-// drawHelp draws the help box, framed, centred over the screen.
-func (u *uiState) drawHelp(w, h int) {
+// drawBox draws lines in a frame centred over the screen (help, menus);
+// the first line is the title.
+func (u *uiState) drawBox(w, h int, lines []string) {
 	boxW := min(w, 68)
-	boxH := min(h, len(helpLines)+2)
+	boxH := min(h, len(lines)+2)
 	x0, y0 := (w-boxW)/2, (h-boxH)/2
 	inner := max(boxW-2, 0)
 	for row := range boxH {
@@ -302,8 +325,8 @@ func (u *uiState) drawHelp(w, h int) {
 				role = RoleTitle
 			}
 			content := ""
-			if row-1 < len(helpLines) {
-				content = helpLines[row-1]
+			if row-1 < len(lines) {
+				content = lines[row-1]
 			}
 			l = Line{{Text: "│", Role: RoleDim}, {Text: fit(" "+content, inner), Role: role}, {Text: "│", Role: RoleDim}}
 		}

@@ -15,6 +15,8 @@ const (
 	promptSearch
 	promptSave
 	promptQuit
+	promptExport    // the destination of an export
+	promptOverwrite // leave to replace an existing export file (y/n)
 )
 
 // prompt is the one-line input at the bottom of the screen.
@@ -33,6 +35,10 @@ func (u *uiState) key(ev *tcell.EventKey) bool {
 		u.help = false
 		return false
 	}
+	if u.menu != nil {
+		u.menuKey(ev)
+		return false
+	}
 	u.message = ""
 	if ev.Key() == tcell.KeyCtrlC || (ev.Key() == tcell.KeyRune && ev.Rune() == 'q') {
 		if u.v.opts.Live {
@@ -49,12 +55,40 @@ func (u *uiState) key(ev *tcell.EventKey) bool {
 		u.help = true
 		return false
 	}
+	if ev.Key() == tcell.KeyRune && u.actionKey(ev.Rune()) {
+		return false
+	}
 	if u.mode == modeDetail {
 		u.detailKey(ev)
 	} else {
 		u.listKey(ev)
 	}
 	return false
+}
+
+// actionKey handles the keys that act on the current flow in the list
+// and the detail view alike, and reports whether r was one of them. The
+// replay keys are unbound without a Replay callback.
+func (u *uiState) actionKey(r rune) bool {
+	replay := u.v.opts.Replay != nil
+	switch {
+	case r == 'r' && replay:
+		u.replayCurrent(false)
+	case r == 'R' && replay:
+		u.replayCurrent(true)
+	case r == 'e' && replay:
+		u.editAndReplay()
+	case r == 'o':
+		u.openOriginal()
+	case r == 'x':
+		u.openExportMenu()
+	default:
+		return false
+	}
+	if u.mode == modeList {
+		u.scrollIntoView()
+	}
+	return true
 }
 
 func (u *uiState) listKey(ev *tcell.EventKey) {
@@ -174,16 +208,26 @@ func (u *uiState) detailKey(ev *tcell.EventKey) {
 // promptKey edits the prompt's input; Enter submits, Esc cancels.
 func (u *uiState) promptKey(ev *tcell.EventKey) bool {
 	p := u.prompt
-	if p.kind == promptQuit {
+	if p.kind == promptQuit || p.kind == promptOverwrite {
 		u.prompt = nil
-		if ev.Key() == tcell.KeyRune && (ev.Rune() == 'y' || ev.Rune() == 'Y') {
-			return true
+		yes := ev.Key() == tcell.KeyRune && (ev.Rune() == 'y' || ev.Rune() == 'Y')
+		if p.kind == promptQuit {
+			return yes
+		}
+		if yes {
+			u.runExport(true)
+		} else {
+			u.export = nil
+			u.setInfo("export cancelled: the existing file was kept")
 		}
 		return false
 	}
 	switch ev.Key() {
 	case tcell.KeyEsc:
 		u.prompt = nil
+		if p.kind == promptExport {
+			u.export = nil
+		}
 	case tcell.KeyEnter:
 		u.prompt = nil
 		u.submit(p.kind, string(p.input))
@@ -212,6 +256,8 @@ func (u *uiState) submit(kind promptKind, input string) {
 		if input != "" {
 			u.searchDetail(false)
 		}
+	case promptExport:
+		u.submitExportPath(input)
 	case promptSave:
 		b, side := u.detail.bodyOf(u)
 		if b == nil || input == "" {
@@ -230,7 +276,7 @@ func (u *uiState) submit(kind promptKind, input string) {
 func (u *uiState) mouse(ev *tcell.EventMouse) {
 	x, y := ev.Position()
 	btn := ev.Buttons()
-	if u.prompt != nil || u.help {
+	if u.prompt != nil || u.help || u.menu != nil {
 		return
 	}
 	if u.mode == modeDetail {

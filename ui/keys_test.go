@@ -66,8 +66,10 @@ func TestPromptEditing(t *testing.T) {
 }
 
 // Random keys, mouse events and sizes: the viewer never panics and keeps
-// answering. ('q', Ctrl-C and 'w' are left out: they quit or write files.)
+// answering. ('q', Ctrl-C and 'w' are left out: they quit or write files.
+// 'x' exports may write files: they land in a temporary directory.)
 func TestRandomInputNeverPanics(t *testing.T) {
+	t.Chdir(t.TempDir())
 	st := openStore(t, mixedFlows(t))
 	hs := start(t, defaultOptions(st), 80, 24)
 	rng := rand.New(rand.NewPCG(1, 2))

@@ -50,6 +50,16 @@ type uiState struct {
 	help    bool
 	message string
 	msgRole Role
+
+	// tasks are replays and exports running in the background.
+	tasks []*task
+	// menu is the export menu while it is open; export the export whose
+	// destination is being asked for.
+	menu   *exportMenu
+	export *pendingExport
+	// keptEdit is the last edit that did not parse: e on the same flow
+	// opens it again, so nothing typed is lost.
+	keptEdit *keptEdit
 }
 
 func newUIState(v *Viewer, s tcell.Screen) uiState {

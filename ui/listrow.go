@@ -117,7 +117,11 @@ func (l listLayout) row(s *flow.Summary, loc *time.Location) Line {
 		when = s.Start.In(loc).Format("15:04:05")
 	}
 	add(colTime, when, RoleDim, false)
-	add(colMethod, printable(s.Method), RoleNormal, false)
+	method := printable(s.Method)
+	if w := l.width[colMethod]; s.ReplayOf != 0 && w >= 3 {
+		method = fit(method, w-2) + " ↻" // a replay: o jumps to the original
+	}
+	add(colMethod, method, RoleNormal, false)
 	stxt, srole := statusCell(s)
 	add(colStatus, stxt, srole, false)
 	add(colHost, printable(shortenMiddle(host, l.width[colHost])), RoleNormal, false)

@@ -17,6 +17,9 @@ type rowList struct {
 	strings interner
 	// count of flows by worst severity, kept up to date on every change.
 	bySeverity [flow.SeverityHigh + 1]int
+	// replayOf maps a replayed flow to its original. Replays are few, so a
+	// map beside the rows costs less than a field in every row.
+	replayOf map[flow.ID]flow.ID
 }
 
 type compactRow struct {
@@ -169,6 +172,7 @@ func (l *rowList) At(i int) flow.Summary {
 		Worst:        flow.Severity(r.worst),
 		Pending:      r.flags&flagPending != 0,
 		Imported:     r.flags&flagImported != 0,
+		ReplayOf:     l.replayOf[r.id],
 	}
 	if r.start != 0 {
 		s.Start = time.Unix(0, r.start)
@@ -192,6 +196,7 @@ func (l *rowList) Find(id flow.ID) int {
 // that finished). Rows stay sorted by id; the common case, a new id
 // larger than all others, is an append.
 func (l *rowList) Upsert(s *flow.Summary) {
+	l.noteReplay(s)
 	n := len(l.rows)
 	if n == 0 || l.rows[n-1].id < s.ID {
 		l.rows = append(l.rows, l.compact(s))
@@ -211,9 +216,23 @@ func (l *rowList) Upsert(s *flow.Summary) {
 	l.bySeverity[l.rows[i].worst]++
 }
 
+// noteReplay records or forgets s's original.
+func (l *rowList) noteReplay(s *flow.Summary) {
+	switch {
+	case s.ReplayOf != 0:
+		if l.replayOf == nil {
+			l.replayOf = map[flow.ID]flow.ID{}
+		}
+		l.replayOf[s.ID] = s.ReplayOf
+	case l.replayOf != nil:
+		delete(l.replayOf, s.ID)
+	}
+}
+
 // Remove deletes the rows with the given ids, if present.
 func (l *rowList) Remove(ids ...flow.ID) {
 	for _, id := range ids {
+		delete(l.replayOf, id)
 		if i := l.Find(id); i >= 0 {
 			l.bySeverity[l.rows[i].worst]--
 			l.rows = append(l.rows[:i], l.rows[i+1:]...)
@@ -246,6 +265,13 @@ func (l *rowList) PrependOlder(older *rowList) {
 	l.arena = older.arena
 	l.strings = older.strings
 	l.bySeverity = older.bySeverity
+	for id, orig := range l.replayOf {
+		if older.replayOf == nil {
+			older.replayOf = map[flow.ID]flow.ID{}
+		}
+		older.replayOf[id] = orig
+	}
+	l.replayOf = older.replayOf
 	for i := keep; i < len(merged); i++ {
 		l.bySeverity[merged[i].worst]++
 	}

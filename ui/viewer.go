@@ -52,6 +52,28 @@ type Options struct {
 	Logger *slog.Logger
 	// NoColor forces monochrome (the caller reads NO_COLOR).
 	NoColor bool
+
+	// Replay sends the request of flow id again (edited instead, when
+	// edited is not nil), records the new flow in the store and returns it
+	// finished, with its new ID and ReplayOf set. force sends a request
+	// whose recorded body was truncated. The viewer calls it on a goroutine
+	// of its own and refuses truncated bodies and tunnels before calling.
+	// nil: the replay keys (r, R, e) are unbound and not shown.
+	Replay func(ctx context.Context, id flow.ID, edited *flow.Request, force bool) (*flow.Flow, error)
+	// Editor is the command `e` runs on the request text, through
+	// /bin/sh -c with the file's path as its argument. Empty: $VISUAL,
+	// else $EDITOR, else vi.
+	Editor string
+	// Getenv reads VISUAL and EDITOR; nil means os.Getenv.
+	Getenv func(string) string
+	// EditDir receives the request texts `e` opens in the editor (one
+	// private directory per edit); empty means os.TempDir().
+	EditDir string
+	// ExportDir is where `x` proposes to write exports; empty means the
+	// current directory.
+	ExportDir string
+	// Version is onpath's version, written into HAR exports.
+	Version string
 }
 
 // Viewer is the terminal viewer. Create it with New; Notify may be called
@@ -91,6 +113,9 @@ type inbox struct {
 	loadErr    error
 	loadCount  int
 	filterMsgs []filterMsg
+	// results are completions of background work (a replay, an export),
+	// applied on the loop in the order they arrived.
+	results []func(*uiState)
 }
 
 // wakeTag is the payload of the one outstanding wake-up event.
@@ -261,6 +286,15 @@ func (v *Viewer) handle(ev tcell.Event) bool {
 	return quit
 }
 
+// post hands the result of background work to the event loop; apply
+// runs there.
+func (v *Viewer) post(apply func(*uiState)) {
+	v.mu.Lock()
+	v.inbox.results = append(v.inbox.results, apply)
+	v.mu.Unlock()
+	v.wake()
+}
+
 // drain applies everything other goroutines left in the inbox.
 func (v *Viewer) drain() {
 	v.mu.Lock()
@@ -282,6 +316,9 @@ func (v *Viewer) drain() {
 	u.loadCount = in.loadCount
 	for _, m := range in.filterMsgs {
 		u.filterMessage(m)
+	}
+	for _, apply := range in.results {
+		apply(u)
 	}
 	if len(in.updates) > 0 {
 		u.applyUpdates(in.updates)

@@ -44,7 +44,7 @@ func (u *uiState) editAndReplay() {
 	u.keptEdit = nil
 	if err := u.runEditor(edit.path); err != nil {
 		u.keptEdit = edit
-		u.setError("%v; the text is kept in %s (e opens it again)", err, edit.path)
+		u.setError("%v; the text is kept in %s (e reopens it)", err, edit.path)
 		return
 	}
 	text, err := os.ReadFile(edit.path)
@@ -63,10 +63,10 @@ func (u *uiState) editAndReplay() {
 		u.keptEdit = edit
 		var pe *httptext.ParseError
 		if errors.As(err, &pe) {
-			u.setError("%s:%d: %s (kept; e edits it again)", edit.path, pe.Line, pe.Msg)
+			u.setError("%s:%d: %s (kept: e reopens it)", edit.path, pe.Line, pe.Msg)
 			return
 		}
-		u.setError("%s: %v (kept; e edits it again)", edit.path, err)
+		u.setError("%s: %v (kept: e reopens it)", edit.path, err)
 		return
 	}
 	os.RemoveAll(edit.dir)

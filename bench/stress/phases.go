@@ -109,6 +109,7 @@ func (b *bench) concurrency(ctx context.Context) (*section, error) {
 	s.row("flows recorded", fmt.Sprint(recorded))
 	s.row("flows lost (answered − recorded)", lost(r.answered(), r.errs, recorded))
 	s.row("onpath RSS at the end / peak (MiB)", mib(mem.RSS)+" / "+mib(mem.HWM))
+	s.row("of which anonymous / file-backed: mapped flows.db (MiB)", mib(mem.Anon)+" / "+mib(mem.File))
 	noteErrors(s, "onpath", r)
 	return s, nil
 }
@@ -228,49 +229,69 @@ func change(from, to float64) string {
 }
 
 // compare measures onpath and mitmdump, both running, against the same
-// upstream, alternating between them and keeping each one's best.
+// upstream, alternating between them and keeping each one's best. With
+// o.mitmdump empty it measures onpath alone.
 func (b *bench) compare(ctx context.Context) (*section, error) {
 	o := b.o
 	fmt.Fprintf(b.out, "\ncompare: onpath and mitmproxy, %s per measurement, best of %d…\n", o.compareFor, o.rounds)
-	exe, err := exec.LookPath(o.mitmdump)
-	if err != nil {
-		return nil, fmt.Errorf("mitmdump: %w (apt-get install mitmproxy)", err)
-	}
 	onp, err := startOnpath(b.onpath, filepath.Join(b.work, "compare-onpath"), b.up.caFile)
 	if err != nil {
 		return nil, err
 	}
 	defer onp.kill()
-	mitm, err := startMitmdump(exe, filepath.Join(b.work, "compare-mitmproxy"), b.up.caFile)
-	if err != nil {
-		return nil, err
+	proxies := []*proxyProcess{onp}
+	mitmExe := ""
+	if o.mitmdump != "" {
+		if mitmExe, err = exec.LookPath(o.mitmdump); err != nil {
+			return nil, fmt.Errorf("mitmdump: %w (apt-get install mitmproxy, or -mitmdump '' to measure onpath alone)", err)
+		}
+		mitm, err := startMitmdump(mitmExe, filepath.Join(b.work, "compare-mitmproxy"), b.up.caFile, nil)
+		if err != nil {
+			return nil, err
+		}
+		defer mitm.kill()
+		proxies = append(proxies, mitm)
 	}
-	defer mitm.kill()
-	proxies := []*proxyProcess{onp, mitm}
 	var onpathRequests int // answered or failed through onpath, for the lost-flow count
+	count := func(i int, r result) {
+		if i == 0 {
+			onpathRequests += r.answered() + r.errs
+		}
+	}
+	progress := func(what string) { fmt.Fprintf(b.out, "  %s: %s\n", time.Now().Format("15:04:05"), what) }
 
 	s := &section{title: "onpath against mitmproxy (mitmdump), same upstream, same client, one run",
 		header: []string{"measure", "onpath", "mitmproxy", "onpath/mitmproxy", "target", "met"}}
-	throughputRow := func(name string, a, m float64) {
-		met := "yes"
-		if m > 0 && a/m < 10 {
-			met = "no"
+	// row adds a line; v[1] is mitmproxy's figure, absent when it is not measured.
+	row := func(name string, v [2]float64, format func(float64) string, target string, ok func(ratio float64) bool) {
+		if len(proxies) < 2 {
+			s.row(name, format(v[0]), "—", "—", target, "")
+			return
 		}
-		s.row(name, perSec(a), perSec(m), ratio(a, m), "≥ 10×", met)
+		met := ""
+		if ok != nil {
+			met = "yes"
+			if v[1] == 0 || !ok(v[0]/v[1]) {
+				met = "no"
+			}
+		}
+		s.row(name, format(v[0]), format(v[1]), ratio(v[0], v[1]), target, met)
 	}
-	latencyRow := func(name string, a, m time.Duration) {
-		s.row(name, msec(a), msec(m), ratio(float64(a), float64(m)), "", "")
+	tenfold := func(r float64) bool { return r >= 10 }
+	ms := func(v float64) string { return msec(time.Duration(v)) }
+	throughput := func(name string, r [2]result) {
+		row(name+" (req/s)", [2]float64{r[0].rps(), r[1].rps()}, perSec, "≥ 10×", tenfold)
+		row(name+": p99 (ms)", [2]float64{float64(r[0].pct(0.99)), float64(r[1].pct(0.99))}, ms, "", nil)
 	}
 
 	// RSS after o.rssFlows flows, on the freshly started proxies.
 	var rss [2]memory
 	for i, p := range proxies {
+		progress(fmt.Sprintf("%s: %d flows before reading RSS", p.name, o.rssFlows))
 		c := newClient(p.addr, p.roots, true, o.concurrency)
 		r := countLoop(ctx, o.concurrency, o.rssFlows, func(int, int) error { return fetch(c, b.up.tlsURL+"/small", smallLen) })
 		c.CloseIdleConnections()
-		if i == 0 {
-			onpathRequests += r.answered() + r.errs
-		}
+		count(i, r)
 		noteErrors(s, p.name+" (RSS flows)", r)
 		if rss[i], err = p.memory(); err != nil {
 			return nil, err
@@ -287,64 +308,63 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 		{fmt.Sprintf("HTTPS keep-alive, %d clients", o.concurrency), b.up.tlsURL + "/small", true},
 		{fmt.Sprintf("HTTPS, new TLS connection per request, %d clients", o.concurrency), b.up.tlsURL + "/small", false},
 	}
-	for _, row := range rows {
+	for _, rw := range rows {
 		var best [2]result
 		for range max(1, o.rounds) {
 			for i, p := range proxies {
-				c := newClient(p.addr, p.roots, row.keepAlive, o.concurrency)
-				r := closedLoop(ctx, o.concurrency, o.compareFor, o.maxRequests, func(int) error { return fetch(c, row.url, smallLen) })
+				progress(p.name + ": " + rw.name)
+				c := newClient(p.addr, p.roots, rw.keepAlive, o.concurrency)
+				r := closedLoop(ctx, o.concurrency, o.compareFor, o.maxRequests, func(int) error { return fetch(c, rw.url, smallLen) })
 				c.CloseIdleConnections()
-				if i == 0 {
-					onpathRequests += r.answered() + r.errs
-				}
-				noteErrors(s, p.name+" ("+row.name+")", r)
+				count(i, r)
+				noteErrors(s, p.name+" ("+rw.name+")", r)
 				if r.better(best[i]) {
 					best[i] = r
 				}
 			}
 		}
-		throughputRow(row.name+" (req/s)", best[0].rps(), best[1].rps())
-		latencyRow(row.name+": p99 (ms)", best[0].pct(0.99), best[1].pct(0.99))
+		throughput(rw.name, best)
 	}
 
 	// Distinct hosts: the first request to each, once per proxy (a second
 	// round would find the leaves cached).
 	var hosts [2]result
+	name := fmt.Sprintf("%d distinct hosts, first request to each, %d clients", len(b.up.hostURLs), o.hostsConcurrency)
 	for i, p := range proxies {
+		progress(p.name + ": " + name)
 		c := newClient(p.addr, p.roots, false, 0)
 		hosts[i] = countLoop(ctx, o.hostsConcurrency, len(b.up.hostURLs), func(_, h int) error {
 			return fetch(c, b.up.hostURLs[h]+"/small", smallLen)
 		})
-		if i == 0 {
-			onpathRequests += hosts[i].answered() + hosts[i].errs
-		}
+		count(i, hosts[i])
 		noteErrors(s, p.name+" (distinct hosts)", hosts[i])
 	}
-	name := fmt.Sprintf("%d distinct hosts, first request to each, %d clients", len(b.up.hostURLs), o.hostsConcurrency)
-	throughputRow(name+" (req/s)", hosts[0].rps(), hosts[1].rps())
-	latencyRow(name+": p99 (ms)", hosts[0].pct(0.99), hosts[1].pct(0.99))
+	throughput(name, hosts)
 
 	// The download, one client, best of o.rounds.
 	size := int64(o.sizeMiB) << 20
+	download := func(p *proxyProcess) float64 {
+		progress(fmt.Sprintf("%s: %d MiB download", p.name, o.sizeMiB))
+		c := newClient(p.addr, p.roots, true, 1)
+		defer c.CloseIdleConnections()
+		start := time.Now()
+		if err := fetch(c, b.up.tlsURL+"/download", size); err != nil {
+			s.note("%s download failed: %v", p.name, err)
+			return 0
+		}
+		return float64(size) / (1 << 20) / time.Since(start).Seconds()
+	}
 	var rate [2]float64
 	for range max(1, o.rounds) {
 		for i, p := range proxies {
-			c := newClient(p.addr, p.roots, true, 1)
-			start := time.Now()
-			err := fetch(c, b.up.tlsURL+"/download", size)
-			elapsed := time.Since(start)
-			c.CloseIdleConnections()
+			rate[i] = max(rate[i], download(p))
 			if i == 0 {
 				onpathRequests++
 			}
-			if err != nil {
-				s.note("%s download failed: %v", p.name, err)
-				continue
-			}
-			rate[i] = max(rate[i], float64(size)/(1<<20)/elapsed.Seconds())
 		}
 	}
-	throughputRow(fmt.Sprintf("%d MiB HTTPS download (MiB/s)", o.sizeMiB), rate[0], rate[1])
+	mibps := func(v float64) string { return fmt.Sprintf("%.1f", v) }
+	row(fmt.Sprintf("%d MiB HTTPS download (MiB/s)", o.sizeMiB), rate, mibps, "≥ 10×", tenfold)
 
 	var peak [2]memory
 	for i, p := range proxies {
@@ -352,14 +372,34 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 			return nil, err
 		}
 	}
-	met := "yes"
-	if rss[0].RSS >= rss[1].RSS {
-		met = "no"
-	}
-	s.row(fmt.Sprintf("RSS after %d HTTPS flows (MiB)", o.rssFlows), mib(rss[0].RSS), mib(rss[1].RSS), ratio(rss[0].RSS, rss[1].RSS), "< 1×", met)
-	s.row("peak RSS over the whole comparison (MiB)", mib(peak[0].HWM), mib(peak[1].HWM), ratio(peak[0].HWM, peak[1].HWM), "", "")
+	below := func(r float64) bool { return r < 1 }
+	row(fmt.Sprintf("RSS after %d HTTPS flows (MiB)", o.rssFlows), [2]float64{rss[0].RSS, rss[1].RSS}, mib, "< 1×", below)
+	row("peak RSS over the comparison so far (MiB)", [2]float64{peak[0].HWM, peak[1].HWM}, mib, "", nil)
 
-	mitm.stop(30 * time.Second)
+	// mitmproxy buffers whole bodies by default; measure it streaming too,
+	// in a process of its own, so the download row is not only about that.
+	if mitmExe != "" {
+		streamed, err := startMitmdump(mitmExe, filepath.Join(b.work, "compare-mitmproxy-stream"), b.up.caFile,
+			[]string{"--set", "stream_large_bodies=1m"})
+		if err != nil {
+			return nil, err
+		}
+		defer streamed.kill()
+		streamed.name = "mitmproxy (stream_large_bodies=1m)"
+		var r float64
+		for range max(1, o.rounds) {
+			r = max(r, download(streamed))
+		}
+		m, _ := streamed.memory()
+		streamed.stop(30 * time.Second)
+		row(fmt.Sprintf("%d MiB HTTPS download, mitmproxy streaming (MiB/s)", o.sizeMiB), [2]float64{rate[0], r}, mibps, "≥ 10×", tenfold)
+		row("peak RSS over that download, mitmproxy streaming (MiB)", [2]float64{peak[0].HWM, m.HWM}, mib, "", nil)
+		s.note("mitmdump ran with -q --set flow_detail=0 and no save file; by default it holds each whole body in memory, hence the rows with --set stream_large_bodies=1m.")
+	}
+
+	for _, p := range proxies[1:] {
+		p.stop(30 * time.Second)
+	}
 	recorded, err := b.stopAndCount(onp)
 	if err != nil {
 		return nil, err

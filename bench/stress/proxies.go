@@ -91,9 +91,9 @@ func startOnpath(bin, dir, upstreamCA string) (*proxyProcess, error) {
 }
 
 // startMitmdump runs mitmdump quietly (no flow output, no save file) with
-// its CA in dir, trusting upstreamCA, and waits until it accepts
-// connections.
-func startMitmdump(exe, dir, upstreamCA string) (*proxyProcess, error) {
+// its CA in dir, trusting upstreamCA, with extra arguments, and waits until
+// it accepts connections.
+func startMitmdump(exe, dir, upstreamCA string, extra []string) (*proxyProcess, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -103,6 +103,7 @@ func startMitmdump(exe, dir, upstreamCA string) (*proxyProcess, error) {
 	p.cmd = exec.Command(exe, "--listen-host", "127.0.0.1", "--listen-port", strconv.Itoa(port),
 		"--set", "confdir="+dir, "--set", "ssl_verify_upstream_trusted_ca="+upstreamCA,
 		"-q", "--set", "flow_detail=0")
+	p.cmd.Args = append(p.cmd.Args, extra...)
 	p.cmd.Stdout = p.stderr
 	p.cmd.Stderr = p.stderr
 	if err := p.start(); err != nil {

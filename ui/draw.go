@@ -295,7 +295,7 @@ func (u *uiState) helpLines() []string {
 		"  / n N               search          w     save the body",
 		"  [ ]                 previous / next flow",
 		"",
-		"Both",
+		"Both views",
 	}
 	if u.v.opts.Replay != nil {
 		lines = append(lines,

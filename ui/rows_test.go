@@ -102,3 +102,26 @@ func TestURLArenaLongURL(t *testing.T) {
 		}
 	}
 }
+
+func TestRowListKeepsReplayOf(t *testing.T) {
+	var newer rowList
+	newer.Upsert(&flow.Summary{ID: 10, URL: "https://a.test/", ReplayOf: 3})
+	newer.Upsert(&flow.Summary{ID: 11, URL: "https://a.test/"})
+	var older rowList
+	older.Upsert(&flow.Summary{ID: 3, URL: "https://a.test/"})
+	older.Upsert(&flow.Summary{ID: 4, URL: "https://a.test/", ReplayOf: 3})
+	newer.PrependOlder(&older)
+	want := map[flow.ID]flow.ID{3: 0, 4: 3, 10: 3, 11: 0}
+	for i := range newer.Len() {
+		s := newer.At(i)
+		if s.ReplayOf != want[s.ID] {
+			t.Errorf("#%d: ReplayOf = %d, want %d", s.ID, s.ReplayOf, want[s.ID])
+		}
+	}
+	// A replaced row forgets, a removed row drops its original.
+	newer.Upsert(&flow.Summary{ID: 4, URL: "https://a.test/"})
+	newer.Remove(10)
+	if got := newer.replayOf; len(got) != 0 {
+		t.Errorf("replayOf after replace and remove = %v, want empty", got)
+	}
+}

@@ -21,6 +21,15 @@ type result struct {
 	errs    int
 	samples []string // the first few distinct error messages
 	elapsed time.Duration
+	cpu     time.Duration // CPU time the proxy used meanwhile, when measured
+}
+
+// cpuPerRequest is the proxy's CPU time per answered request.
+func (r result) cpuPerRequest() time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.cpu / time.Duration(len(r.lat))
 }
 
 func (r result) answered() int { return len(r.lat) }

@@ -67,7 +67,7 @@ func fullOptions() options {
 	return options{
 		phases:  []string{"concurrency", "soak", "compare"},
 		clients: 1000, concurrencyFor: 60 * time.Second,
-		soakFor: 5 * time.Minute, soakWarmup: 20 * time.Second, soakRate: 500, soakSample: 5 * time.Second,
+		soakFor: 5 * time.Minute, soakWarmup: time.Minute, soakRate: 500, soakSample: 5 * time.Second,
 		compareFor: 5 * time.Second, rounds: 2, concurrency: 32,
 		hosts: 500, hostsConcurrency: 8, sizeMiB: 100, rssFlows: 20_000,
 		maxRequests: 2_000_000,

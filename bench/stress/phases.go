@@ -282,6 +282,17 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 	throughput := func(name string, r [2]result) {
 		row(name+" (req/s)", [2]float64{r[0].rps(), r[1].rps()}, perSec, "≥ 10×", tenfold)
 		row(name+": p99 (ms)", [2]float64{float64(r[0].pct(0.99)), float64(r[1].pct(0.99))}, ms, "", nil)
+		row(name+": proxy CPU per request (ms)", [2]float64{float64(r[0].cpuPerRequest()), float64(r[1].cpuPerRequest())}, ms, "", nil)
+	}
+	// measured runs load against p and notes the CPU time p used meanwhile.
+	measured := func(p *proxyProcess, load func() result) result {
+		before, err1 := p.cpu()
+		r := load()
+		after, err2 := p.cpu()
+		if err1 == nil && err2 == nil {
+			r.cpu = after - before
+		}
+		return r
 	}
 
 	// RSS after o.rssFlows flows, on the freshly started proxies.
@@ -314,7 +325,9 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 			for i, p := range proxies {
 				progress(p.name + ": " + rw.name)
 				c := newClient(p.addr, p.roots, rw.keepAlive, o.concurrency)
-				r := closedLoop(ctx, o.concurrency, o.compareFor, o.maxRequests, func(int) error { return fetch(c, rw.url, smallLen) })
+				r := measured(p, func() result {
+					return closedLoop(ctx, o.concurrency, o.compareFor, o.maxRequests, func(int) error { return fetch(c, rw.url, smallLen) })
+				})
 				c.CloseIdleConnections()
 				count(i, r)
 				noteErrors(s, p.name+" ("+rw.name+")", r)
@@ -333,8 +346,10 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 	for i, p := range proxies {
 		progress(p.name + ": " + name)
 		c := newClient(p.addr, p.roots, false, 0)
-		hosts[i] = countLoop(ctx, o.hostsConcurrency, len(b.up.hostURLs), func(_, h int) error {
-			return fetch(c, b.up.hostURLs[h]+"/small", smallLen)
+		hosts[i] = measured(p, func() result {
+			return countLoop(ctx, o.hostsConcurrency, len(b.up.hostURLs), func(_, h int) error {
+				return fetch(c, b.up.hostURLs[h]+"/small", smallLen)
+			})
 		})
 		count(i, hosts[i])
 		noteErrors(s, p.name+" (distinct hosts)", hosts[i])
@@ -395,6 +410,7 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 		row(fmt.Sprintf("%d MiB HTTPS download, mitmproxy streaming (MiB/s)", o.sizeMiB), [2]float64{rate[0], r}, mibps, "≥ 10×", tenfold)
 		row("peak RSS over that download, mitmproxy streaming (MiB)", [2]float64{peak[0].HWM, m.HWM}, mib, "", nil)
 		s.note("mitmdump ran with -q --set flow_detail=0 and no save file; by default it holds each whole body in memory, hence the rows with --set stream_large_bodies=1m.")
+		s.note("Proxy CPU per request is the proxy process's user+system CPU time over the measurement divided by the requests answered: it does not depend on how the machine's cores are shared with the load generator and the upstream, which run on the same machine. mitmproxy runs its proxying on one thread; onpath on all cores.")
 	}
 
 	for _, p := range proxies[1:] {

@@ -205,6 +205,35 @@ func readMemory(pid int) (memory, error) {
 	return m, nil
 }
 
+// cpu is the CPU time (user and system, all threads) the process has used
+// so far, from /proc/PID/stat.
+func (p *proxyProcess) cpu() (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces;
+	// utime and stime are fields 14 and 15, counted after it.
+	rest := string(data)
+	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc stat: %q", data)
+	}
+	var ticks int64
+	for _, field := range f[11:13] {
+		n, err := strconv.ParseInt(field, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse /proc stat: %w", err)
+		}
+		ticks += n
+	}
+	// USER_HZ is 100 on every Linux architecture Go supports.
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
 // countStoredFlows opens the flow store of a stopped onpath.
 func countStoredFlows(dir string) (int, error) {
 	st, err := store.Open(filepath.Join(dir, "flows.db"), store.Options{})

@@ -38,13 +38,24 @@ const (
 	bodyUnknown // a body was truncated: the captured parts cannot decide
 )
 
-// comparison is how a replay's response differs from its original's.
+// comparison is how a replay differs from its original: the request
+// (an edited replay changed it) and the response.
 type comparison struct {
-	original             flow.ID
+	original flow.ID
+	request  []requestChange
+	// The response.
 	oldStatus, newStatus int // 0: no response
 	headers              []headerChange
 	oldSize, newSize     int64
 	body                 bodyVerdict
+}
+
+// requestChange is one difference between the sent requests: a header,
+// or the method, URL or body (name "method", "URL", "body").
+type requestChange struct {
+	header   *headerChange
+	name     string
+	old, new string
 }
 
 // compareResponses compares the responses of a replay and its original.
@@ -58,10 +69,34 @@ func compareResponses(orig, replay *flow.Flow, decode decodeFunc) comparison {
 	if r := replay.Response; r != nil {
 		newH, newB = r.Header, r.Body
 	}
+	c.request = requestChanges(&orig.Request, &replay.Request)
 	c.oldSize, c.newSize = oldB.Size, newB.Size
 	c.headers = headerChanges(oldH, newH)
 	c.body = compareBodies(oldH, oldB, newH, newB, decode)
 	return c
+}
+
+// requestChanges lists how the replay's request differs from the
+// original's. Content-Length is left out: it follows the body, which is
+// compared itself.
+func requestChanges(old, new *flow.Request) []requestChange {
+	var out []requestChange
+	if old.Method != new.Method {
+		out = append(out, requestChange{name: "method", old: old.Method, new: new.Method})
+	}
+	if old.URL != new.URL {
+		out = append(out, requestChange{name: "URL", old: old.URL, new: new.URL})
+	}
+	for _, h := range headerChanges(old.Header, new.Header) {
+		if h.name == "Content-Length" {
+			continue
+		}
+		out = append(out, requestChange{header: &h})
+	}
+	if !bytes.Equal(old.Body.Data, new.Body.Data) || old.Body.Size != new.Body.Size {
+		out = append(out, requestChange{name: "body", old: formatSize(old.Body.Size) + " bytes", new: formatSize(new.Body.Size) + " bytes"})
+	}
+	return out
 }
 
 // headerChanges lists the headers added, removed or changed, by name.
@@ -133,6 +168,21 @@ func comparisonLines(c comparison) []Line {
 	l := []Line{styled(fmt.Sprintf("── compared with the original #%d (o opens it) ──", c.original), RoleTitle)}
 	key := func(k string) Span { return Span{Text: fit(k, 9), Role: RoleKey} }
 
+	if len(c.request) == 0 {
+		l = append(l, Line{key("Request"), {Text: "sent as recorded", Role: RoleDim}})
+	}
+	for i, r := range c.request {
+		lead := Span{Text: fit("", 9)}
+		if i == 0 {
+			lead = key("Request")
+		}
+		if r.header != nil {
+			l = append(l, append(Line{lead}, headerChangeSpans(*r.header)...))
+			continue
+		}
+		l = append(l, Line{lead, {Text: "~ " + r.name + ": ", Role: RoleWarn}, {Text: printable(r.old)}, {Text: " → ", Role: RoleDim}, {Text: printable(r.new)}})
+	}
+
 	if c.oldStatus == c.newStatus {
 		l = append(l, Line{key("Status"), {Text: statusText(c.newStatus), Role: statusRole(c.newStatus)}, {Text: "  (same)", Role: RoleDim}})
 	} else {
@@ -148,20 +198,7 @@ func comparisonLines(c comparison) []Line {
 		if i == 0 {
 			lead = key("Headers")
 		}
-		role := RoleNormal
-		if h.volatile {
-			role = RoleDim
-		}
-		name := printable(h.name)
-		oldV, newV := printable(strings.Join(h.old, ", ")), printable(strings.Join(h.new, ", "))
-		switch {
-		case h.old == nil:
-			l = append(l, Line{lead, {Text: "+ " + name + ": " + newV, Role: pick(h.volatile, RoleDim, RoleGood)}})
-		case h.new == nil:
-			l = append(l, Line{lead, {Text: "- " + name + ": " + oldV, Role: pick(h.volatile, RoleDim, RoleBad)}})
-		default:
-			l = append(l, Line{lead, {Text: "~ " + name + ": ", Role: role}, {Text: oldV, Role: role}, {Text: " → ", Role: RoleDim}, {Text: newV, Role: role}})
-		}
+		l = append(l, append(Line{lead}, headerChangeSpans(h)...))
 	}
 
 	size := formatSize(c.oldSize) + " → " + formatSize(c.newSize) + " bytes on the wire"
@@ -175,6 +212,24 @@ func comparisonLines(c comparison) []Line {
 	}[c.body]
 	l = append(l, Line{key("Body"), {Text: size + "; "}, verdict}, text(""))
 	return l
+}
+
+// headerChangeSpans renders one header change: + added, - removed,
+// ~ changed; volatile headers dimmed.
+func headerChangeSpans(h headerChange) Line {
+	role := RoleNormal
+	if h.volatile {
+		role = RoleDim
+	}
+	name := printable(h.name)
+	oldV, newV := printable(strings.Join(h.old, ", ")), printable(strings.Join(h.new, ", "))
+	switch {
+	case h.old == nil:
+		return Line{{Text: "+ " + name + ": " + newV, Role: pick(h.volatile, RoleDim, RoleGood)}}
+	case h.new == nil:
+		return Line{{Text: "- " + name + ": " + oldV, Role: pick(h.volatile, RoleDim, RoleBad)}}
+	}
+	return Line{{Text: "~ " + name + ": ", Role: role}, {Text: oldV, Role: role}, {Text: " → ", Role: RoleDim}, {Text: newV, Role: role}}
 }
 
 func pick(cond bool, yes, no Role) Role {

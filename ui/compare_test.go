@@ -60,17 +60,27 @@ func TestComparisonLines(t *testing.T) {
 		want []string
 	}{
 		{"unchanged", comparison{original: 4, oldStatus: 200, newStatus: 200, oldSize: 10, newSize: 10, body: bodyIdentical},
-			[]string{"── compared with the original #4 (o opens it) ──", "Status   200 OK  (same)", "Headers  the same",
+			[]string{"── compared with the original #4 (o opens it) ──", "Request  sent as recorded", "Status   200 OK  (same)", "Headers  the same",
 				"Body     10 bytes on the wire, both; decoded body identical", ""}},
 		{"everything changed", comparison{original: 4, oldStatus: 0, newStatus: 502, oldSize: 0, newSize: 2048, body: bodyDiffers,
 			headers: []headerChange{{name: "Age", old: []string{"1"}, new: []string{"9"}, volatile: true}, {name: "X-A", new: []string{"n"}}, {name: "X-B", old: []string{"o"}}}},
-			[]string{"── compared with the original #4 (o opens it) ──", "Status   no response → 502 Bad Gateway  (changed)",
+			[]string{"── compared with the original #4 (o opens it) ──", "Request  sent as recorded", "Status   no response → 502 Bad Gateway  (changed)",
 				"Headers  ~ Age: 1 → 9", "         + X-A: n", "         - X-B: o",
 				"Body     0 → 2.0k bytes on the wire; decoded body differs", ""}},
 		{"truncated", comparison{original: 1, oldStatus: 200, newStatus: 200, oldSize: 5, newSize: 6, body: bodyUnknown},
-			[]string{"── compared with the original #1 (o opens it) ──", "Status   200 OK  (same)", "Headers  the same",
+			[]string{"── compared with the original #1 (o opens it) ──", "Request  sent as recorded", "Status   200 OK  (same)", "Headers  the same",
 				"Body     5 → 6 bytes on the wire; cannot tell: a body was truncated when captured", ""}},
 	}
+	edited := comparison{original: 2, oldStatus: 200, newStatus: 200, body: bodyIdentical, request: requestChanges(
+		&flow.Request{Method: "POST", URL: "https://a.test/x", Header: http.Header{"X-Test": {"a"}, "Content-Length": {"2"}}, Body: flow.Body{Size: 2, Data: []byte("hi")}},
+		&flow.Request{Method: "PUT", URL: "https://a.test/y", Header: http.Header{"X-Test": {"b"}, "Content-Length": {"5"}}, Body: flow.Body{Size: 5, Data: []byte("hello")}})}
+	tests = append(tests, struct {
+		name string
+		c    comparison
+		want []string
+	}{"edited request", edited, []string{"── compared with the original #2 (o opens it) ──",
+		"Request  ~ method: POST → PUT", "         ~ URL: https://a.test/x → https://a.test/y", "         ~ X-Test: a → b", "         ~ body: 2 bytes → 5 bytes",
+		"Status   200 OK  (same)", "Headers  the same", "Body     0 bytes on the wire, both; decoded body identical", ""}})
 	for _, tt := range tests {
 		var got []string
 		for _, l := range comparisonLines(tt.c) {

@@ -74,6 +74,7 @@ func TestEditThenReplay(t *testing.T) {
 	}
 	// The detail view moved to the replay.
 	hs.waitText("#3 GET " + up.HTTP.URL + "/anything/one?x=1 → 200 OK  replay of #1")
+	hs.waitText("Request  ~ X-Test: original → edited")
 	// The edit file was private and is gone after a successful send.
 	if perm, err := os.ReadFile(filepath.Join(filepath.Dir(editor), "perm")); err != nil || strings.TrimSpace(string(perm)) != "600" {
 		t.Errorf("the request text had mode %q (%v), want 600", perm, err)

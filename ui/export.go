@@ -191,20 +191,28 @@ func (u *uiState) harOptions() har.Options {
 	return har.Options{Creator: "onpath", Version: u.v.opts.Version, Findings: true}
 }
 
+// exportProgressEvery is how many flows a large export writes between
+// progress updates in the bottom bar.
+const exportProgressEvery = 2000
+
 // exportView streams every flow of the view into a HAR file in the
 // background; flows that cannot be read (deleted meanwhile) are counted
 // and named in the result, never dropped silently.
 func (u *uiState) exportView(e *pendingExport, overwrite bool) {
 	t := u.startTask(fmt.Sprintf("exporting %s flows to %s…", groupDigits(len(e.ids)), e.path))
-	src, opts, ctx := u.v.opts.Source, u.harOptions(), u.ctx
+	v, src, opts, ctx := u.v, u.v.opts.Source, u.harOptions(), u.ctx
 	go func() {
 		var skipped int
 		var firstSkip error
 		err := writeExport(e.path, overwrite, func(w io.Writer) error {
 			enc := har.NewEncoder(w, opts)
-			for _, id := range e.ids {
+			for i, id := range e.ids {
 				if err := ctx.Err(); err != nil {
 					return err
+				}
+				if i > 0 && i%exportProgressEvery == 0 {
+					label := fmt.Sprintf("exporting to %s: %s of %s flows…", e.path, groupDigits(i), groupDigits(len(e.ids)))
+					v.post(func(*uiState) { t.label = label })
 				}
 				f, err := src.Get(id)
 				if err != nil {
@@ -220,7 +228,7 @@ func (u *uiState) exportView(e *pendingExport, overwrite bool) {
 			}
 			return enc.Close()
 		})
-		u.v.post(func(u *uiState) {
+		v.post(func(u *uiState) {
 			u.endTask(t)
 			if err != nil {
 				u.exportDone("", err)

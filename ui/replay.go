@@ -82,13 +82,13 @@ func (u *uiState) startReplay(id flow.ID, edited *flow.Request, force bool) {
 		label = fmt.Sprintf("replaying edited #%d…", id)
 	}
 	t := u.startTask(label)
-	replay, ctx := u.v.opts.Replay, u.ctx
+	v, replay, ctx := u.v, u.v.opts.Replay, u.ctx
 	go func() {
 		f, err := replay(ctx, id, edited, force)
 		if err == nil && f == nil {
 			err = errors.New("the replay returned no flow")
 		}
-		u.v.post(func(u *uiState) { u.replayDone(t, id, f, err) })
+		v.post(func(u *uiState) { u.replayDone(t, id, f, err) })
 	}()
 }
 

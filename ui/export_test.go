@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -186,5 +187,25 @@ func TestExportCurlRuns(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("httpbin's answer lacks %s:\n%s", want, out)
 		}
+	}
+}
+
+// A HAR of many flows is written in the background and reads back whole.
+func TestExportHARManyFlows(t *testing.T) {
+	const n = 2*exportProgressEvery + 17
+	fs := make([]*flow.Flow, n)
+	for i := range fs {
+		fs[i] = simpleFlow("GET", fmt.Sprintf("https://example.org/item/%d", i), 200, 3, 0)
+	}
+	st := openStore(t, fs)
+	opts, dir := exportOptions(t, st)
+	hs := start(t, opts, 200, 16)
+	hs.runes("xa")
+	hs.key(tcell.KeyEnter)
+	path := filepath.Join(dir, "onpath-flows.har")
+	hs.waitText(fmt.Sprintf("exported %s flows as HAR to %s", groupDigits(n), path))
+	flows := readHAR(t, path)
+	if len(flows) != n || flows[n-1].Request.URL != fmt.Sprintf("https://example.org/item/%d", n-1) {
+		t.Errorf("read back %d flows, want %d in order", len(flows), n)
 	}
 }

@@ -598,3 +598,43 @@ func testServer(t *testing.T, handler http.Handler) string {
 	t.Cleanup(func() { srv.Close() })
 	return "http://" + l.Addr().String()
 }
+
+// TestBadRequestsInsideMITMCloseTheConnection: goproxy reads requests
+// inside MITM itself; a malformed one closes the connection (it answers
+// nothing), and an oversized head is cut off by the proxy's head bound
+// instead of growing without limit.
+func TestBadRequestsInsideMITMCloseTheConnection(t *testing.T) {
+	h := badInputProxy(t)
+	s := newSteadiness(t, h)
+	_, port, _ := net.SplitHostPort(hostOf(h.up.HTTPS.URL))
+	for _, c := range []struct{ name, payload string }{
+		{"garbage request line", "GARBAGE / / /\r\n\r\n"},
+		{"header without colon", "GET /get HTTP/1.1\r\nHost: localhost\r\nno colon\r\n\r\n"},
+		{"oversized header", "GET /get HTTP/1.1\r\nHost: localhost\r\nX-Big: " + strings.Repeat("a", 1<<20) + "\r\n\r\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tc := h.mitmConn(t, "localhost:"+port)
+			wrote := make(chan error, 1)
+			go func() {
+				_, err := io.WriteString(tc, c.payload)
+				wrote <- err
+			}()
+			if status, _ := readAnswer(tc); status != 0 {
+				t.Errorf("answered %d, want the connection closed", status)
+			}
+			tc.Close()
+			<-wrote
+			s.checkSub(t, c.name)
+		})
+	}
+	t.Run("the bound is what cut the oversized head", func(t *testing.T) {
+		// With a bound above the head's size the same request is read
+		// whole and answered (by the upstream, which refuses it).
+		big := newHarness(t, func(p *Proxy) { p.MaxHeaderBytes = 4 << 20 })
+		tc := big.mitmConn(t, "localhost:"+port)
+		go io.WriteString(tc, "GET /get HTTP/1.1\r\nHost: localhost:"+port+"\r\nX-Big: "+strings.Repeat("a", 1<<20)+"\r\n\r\n")
+		if status, _ := readAnswer(tc); status == 0 {
+			t.Errorf("with a 4 MiB bound a 1 MiB head got no answer; want one")
+		}
+	})
+}

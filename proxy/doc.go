@@ -17,9 +17,56 @@
 // The magic page (also served to clients that talk to the proxy directly,
 // http://127.0.0.1:8080/) is answered locally and not recorded.
 //
+// Requests onpath refuses itself are KindHTTP flows with error phase proxy
+// and no Response: a failed ProxyAuth check (407 with Proxy-Authenticate:
+// Basic realm="onpath"), a request or CONNECT addressed to the proxy's own
+// listen address (508 Loop Detected), a CONNECT whose target is not
+// HOST:PORT with a port from 1 to 65535 (400). Each answer is one line of
+// text.
+//
+// Safe defaults and bad input:
+//   - ProxyAuth: Basic credentials, compared with
+//     crypto/subtle.ConstantTimeCompare over SHA-256 digests of
+//     "user:password", so neither the length nor a prefix of the secret
+//     shows in the timing. Proxy-Authorization is never forwarded upstream
+//     and is recorded as "Basic [redacted by onpath]". Requests inside an
+//     authenticated CONNECT tunnel are not asked again. The direct magic
+//     page (not a proxied request) stays open: it serves only the CA
+//     certificate.
+//   - Loops are found by address, not by a marker header (one would be
+//     seen by every server and change what it echoes or signs): the target
+//     is checked before dialling (IP literals and localhost against the
+//     listen address, or every interface address when listening on all),
+//     and every dialled upstream connection's resolved address after, which
+//     catches any name that leads back here. A loop through an outside
+//     forwarder to another port (ssh -L, a container port mapping) is not
+//     detected.
+//   - HeaderTimeout (10 s) bounds a request head once its first byte
+//     arrived, and MaxHeaderBytes (64 KiB) its size. Plain requests get
+//     net/http's answers: 400 for malformed request lines, headers, Host,
+//     or two differing Content-Lengths; 431 over the size; 501 for a
+//     Transfer-Encoding other than one "chunked". These are answered before
+//     a flow exists and are not recorded.
+//   - Inside MITM, goproxy reads requests with http.ReadRequest, which has
+//     no size limit and answers nothing on a parse error: a malformed
+//     request closes the connection (not recorded), and the proxy's own
+//     head clock closes a connection whose head (with the TLS handshake
+//     before the first one) exceeds HeaderTimeout or MaxHeaderBytes plus
+//     64 KiB. HTTP/2 clients are bounded by the HTTP/2 server instead.
+//   - Content-Length with Transfer-Encoding: chunked is not refused: both
+//     paths let Transfer-Encoding win and drop the Content-Length (RFC
+//     9112 §6.3), and onpath re-frames the body it sends upstream, so the
+//     upstream never sees the two disagree. Tested on both paths.
+//   - After a CONNECT, bytes that are neither a TLS ClientHello nor an HTTP
+//     request close the connection and are recorded with phase client-tls,
+//     like a refused certificate.
+//
 // Caveats:
 //   - The proxy decrypts everything it intercepts; flows hold cookies,
-//     Authorization headers and bodies in clear. Listen on loopback.
+//     Authorization headers and bodies in clear. Listen on loopback; on any
+//     other address set ProxyAuth, or the proxy is open to anyone who
+//     reaches it. Basic credentials cross the network in clear (base64):
+//     use them on networks you trust, or through an SSH tunnel.
 //   - goproxy's built-in CA and leaf signer are never used: its key is
 //     public and its v1.9.3 signer derives leaf keys from public data. Every
 //     MITM connection gets its certificate from Proxy.Certificate.

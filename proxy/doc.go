@@ -50,9 +50,13 @@
 //   - Inside MITM, goproxy reads requests with http.ReadRequest, which has
 //     no size limit and answers nothing on a parse error: a malformed
 //     request closes the connection (not recorded), and the proxy's own
-//     head clock closes a connection whose head (with the TLS handshake
-//     before the first one) exceeds HeaderTimeout or MaxHeaderBytes plus
-//     64 KiB. HTTP/2 clients are bounded by the HTTP/2 server instead.
+//     head clock closes a connection whose head exceeds HeaderTimeout or
+//     MaxHeaderBytes plus 64 KiB. For the first request of a tunnel the
+//     clock starts at the CONNECT and covers the TLS handshake: a tunnel
+//     that carries no request within HeaderTimeout (or bytes that are
+//     not a whole TLS record or request) is closed; browsers reopen
+//     preconnected sockets closed this way. HTTP/2 clients are bounded by
+//     the HTTP/2 server instead.
 //   - Content-Length with Transfer-Encoding: chunked is not refused: both
 //     paths let Transfer-Encoding win and drop the Content-Length (RFC
 //     9112 §6.3), and onpath re-frames the body it sends upstream, so the

@@ -58,6 +58,20 @@ func (c *idleConn) headDone() {
 	c.headBytes.Store(0)
 }
 
+// startHead starts the head clock now, before any byte: after a CONNECT
+// the client owes its TLS handshake and first request within the header
+// timeout, and bytes it sent with the CONNECT were already read.
+func (c *idleConn) startHead() {
+	if c.headTimeout <= 0 || c.noHeadClock.Load() {
+		return
+	}
+	c.headBytes.Store(0)
+	c.headStart.Store(1 + int64(time.Since(c.born)))
+	c.timerMu.Lock()
+	c.timer.Reset(min(c.headTimeout, c.timeout))
+	c.timerMu.Unlock()
+}
+
 // disableHeadClock is for connections whose requests are framed by
 // another layer (HTTP/2), where bytes flow while no exchange is active.
 func (c *idleConn) disableHeadClock() {

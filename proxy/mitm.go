@@ -156,7 +156,10 @@ func (p *Proxy) passthrough(host string) bool {
 func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
 	conn, _ := ctx.Req.Context().Value(clientConnKey{}).(*idleConn)
 	if conn != nil {
-		conn.headDone()
+		// The CONNECT head is complete; the tunnel's first request is due
+		// within the header timeout (a passthrough tunnel or a refusal is
+		// an exchange, which stops the clock).
+		conn.startHead()
 	}
 	if r := p.checkConnect(host, ctx.Req); r != nil {
 		return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(req *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {

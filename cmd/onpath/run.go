@@ -55,6 +55,7 @@ func commands() []command {
 		{"replay", "send a recorded request again (--edit to change it first)", runReplay},
 		{"export", "write flows as HAR (--har FILE), a curl command (--curl ID) or raw HTTP (--raw ID)", runExport},
 		{"import", "load flows from a HAR file (--har FILE)", runImport},
+		{"store", "'store compact' reclaims the space of deleted flows (with the proxy stopped)", runStore},
 	}
 }
 

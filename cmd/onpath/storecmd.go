@@ -25,7 +25,7 @@ func runStore(ctx context.Context, e *env, args []string) error {
 	before, after, err := store.Compact(path, store.Options{})
 	switch {
 	case errors.Is(err, store.ErrLocked):
-		return fmt.Errorf("%s is in use by a running onpath. Stop it (Ctrl-C), then run 'onpath store compact' again: compaction needs the file to itself", path)
+		return fmt.Errorf("%s is in use by a running onpath: stop it (Ctrl-C), then run 'onpath store compact' again: compaction needs the file to itself", path)
 	case err != nil:
 		return err
 	}

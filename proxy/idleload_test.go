@@ -60,6 +60,9 @@ func TestTenThousandIdleConnections(t *testing.T) {
 		holdIdleClients(t, addr, n)
 		return
 	}
+	if raceEnabled {
+		t.Skip("the race detector caps live goroutines at 8128, below one per connection")
+	}
 	raiseFileLimit(t, n+1024)
 	const idle = 5 * time.Second
 	h := newHarness(t, func(p *Proxy) { p.IdleTimeout = idle })

@@ -353,8 +353,10 @@ func TestGarbageInsteadOfClientHello(t *testing.T) {
 	s := newSteadiness(t, h)
 	_, port, _ := net.SplitHostPort(hostOf(h.up.HTTPS.URL))
 	for _, c := range []struct{ name, garbage, want string }{
-		{"not TLS", "\x00\x01garbage\r\n\r\n", "neither a TLS ClientHello nor an HTTP request"},
+		{"not TLS", "\x00\x01garbage, more garbage, and more garbage\r\n\r\n", "neither a TLS ClientHello nor an HTTP request"},
+		{"short, not TLS", "\x00\x01garbage\r\n\r\n", "sent 13 bytes but no complete TLS handshake or request within 500ms"},
 		{"broken TLS record", "\x16\x03\x01\x00\x05hello", "rejected onpath's certificate"},
+		{"a partial TLS record", "\x16\x03\x01\x02\x00", "sent 5 bytes but no complete TLS handshake or request within 500ms"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			conn, err := net.Dial("tcp", h.addr)
@@ -398,7 +400,7 @@ func TestRejectedCertificateFlowHintsAtPassthrough(t *testing.T) {
 }
 
 // TestSlowlorisIsDisconnected: a client that sends a header byte every
-// 100 ms never goes idle, but the header timeout (500 ms here) closes it.
+// 50 ms never goes idle, but the header timeout (500 ms here) closes it.
 func TestSlowlorisIsDisconnected(t *testing.T) {
 	h := badInputProxy(t)
 	s := newSteadiness(t, h)
@@ -424,7 +426,7 @@ func TestSlowlorisIsDisconnected(t *testing.T) {
 			defer conn.Close()
 			conn.SetDeadline(time.Now().Add(20 * time.Second))
 			start := time.Now()
-			tick := time.NewTicker(100 * time.Millisecond)
+			tick := time.NewTicker(50 * time.Millisecond)
 			defer tick.Stop()
 			sent := 0
 			closed := make(chan struct{})
@@ -449,6 +451,12 @@ func TestSlowlorisIsDisconnected(t *testing.T) {
 			took := time.Since(start)
 			if sent >= len(c.head) || took < 400*time.Millisecond || took > 5*time.Second {
 				t.Errorf("closed after %v and %d of %d bytes, want about the 500ms header timeout", took, sent, len(c.head))
+			}
+			if c.name == "mitm" {
+				f := h.flowWhere(func(f *flow.Flow) bool { return f.Request.Method == http.MethodConnect })
+				if f.Error == nil || f.Error.Phase != flow.PhaseProxy || !strings.Contains(f.Error.Message, "header timeout") {
+					t.Errorf("flow error %v, want phase proxy naming the header timeout", f.Error)
+				}
 			}
 			s.checkSub(t, "slowloris "+c.name)
 		})
@@ -624,6 +632,12 @@ func TestBadRequestsInsideMITMCloseTheConnection(t *testing.T) {
 			}
 			tc.Close()
 			<-wrote
+			if c.name == "oversized header" {
+				f := h.flowWhere(func(f *flow.Flow) bool { return f.Request.Method == http.MethodConnect })
+				if f.Error == nil || f.Error.Phase != flow.PhaseProxy || !strings.Contains(f.Error.Message, "larger than 16384 bytes") {
+					t.Errorf("flow error %v, want phase proxy naming the size bound", f.Error)
+				}
+			}
 			s.checkSub(t, c.name)
 		})
 	}
@@ -637,4 +651,53 @@ func TestBadRequestsInsideMITMCloseTheConnection(t *testing.T) {
 			t.Errorf("with a 4 MiB bound a 1 MiB head got no answer; want one")
 		}
 	})
+}
+
+// TestGarbageSentWithTheConnect: bytes in the same write as the CONNECT
+// are not a request; the header timeout closes the tunnel and records it.
+func TestGarbageSentWithTheConnect(t *testing.T) {
+	h := badInputProxy(t)
+	s := newSteadiness(t, h)
+	_, port, _ := net.SplitHostPort(hostOf(h.up.HTTPS.URL))
+	conn, err := net.Dial("tcp", h.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "CONNECT localhost:%s HTTP/1.1\r\nHost: x\r\n\r\n\x00\x01garbage\r\n", port)
+	if _, err := io.Copy(io.Discard, conn); err != nil {
+		t.Errorf("the proxy did not close the connection: %v", err)
+	}
+	f := h.flowWhere(func(f *flow.Flow) bool { return f.Request.Method == http.MethodConnect })
+	if f.Error == nil || f.Error.Phase != flow.PhaseClientTLS || !strings.Contains(f.Error.Message, "no complete TLS handshake or request") {
+		t.Errorf("flow error %v, want phase client-tls", f.Error)
+	}
+	s.check(t, "garbage with the CONNECT")
+}
+
+// TestIdlePreconnectIsClosedNotRecorded: a tunnel whose TLS handshake
+// completed but that carries no request (a browser's preconnected socket)
+// is closed at the header timeout without a flow.
+func TestIdlePreconnectIsClosedNotRecorded(t *testing.T) {
+	h := badInputProxy(t)
+	s := newSteadiness(t, h)
+	_, port, _ := net.SplitHostPort(hostOf(h.up.HTTPS.URL))
+	tc := h.mitmConn(t, "localhost:"+port)
+	if _, err := io.Copy(io.Discard, tc); err != nil {
+		t.Errorf("the idle tunnel was not closed: %v", err)
+	}
+	tc.Close()
+	s.check(t, "idle preconnect")
+	for {
+		select {
+		case f := <-h.finished:
+			if f.Request.Method == http.MethodConnect {
+				t.Errorf("an idle preconnected tunnel was recorded: %v", f.Error)
+			}
+			continue
+		default:
+		}
+		break
+	}
 }

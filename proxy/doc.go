@@ -61,9 +61,14 @@
 //     paths let Transfer-Encoding win and drop the Content-Length (RFC
 //     9112 §6.3), and onpath re-frames the body it sends upstream, so the
 //     upstream never sees the two disagree. Tested on both paths.
-//   - After a CONNECT, bytes that are neither a TLS ClientHello nor an HTTP
-//     request close the connection and are recorded with phase client-tls,
-//     like a refused certificate.
+//   - A MITM tunnel that ends without a request is recorded (method
+//     CONNECT, no response) when something went wrong: the client refused
+//     the certificate, sent bytes that are neither a TLS ClientHello nor
+//     an HTTP request, or completed no handshake within HeaderTimeout
+//     (phase client-tls); or a request head inside it was too slow or too
+//     large (phase proxy). A tunnel whose handshake completed and that then
+//     sent nothing (a browser's preconnected socket) is closed at
+//     HeaderTimeout without a flow.
 //
 // Caveats:
 //   - The proxy decrypts everything it intercepts; flows hold cookies,

@@ -45,7 +45,14 @@ type idleConn struct {
 	headBytes    atomic.Int64
 	noHeadClock  atomic.Bool
 	bytesRead    atomic.Int64
+	headCut      atomic.Int32 // why the head clock closed the connection: headTooSlow, headTooLarge
 }
+
+// Reasons the head clock closed a connection.
+const (
+	headTooSlow  = 1
+	headTooLarge = 2
+)
 
 // limitHeads enables the head clock.
 func (c *idleConn) limitHeads(timeout time.Duration, maxBytes int64) {
@@ -129,6 +136,7 @@ func (c *idleConn) check() {
 	if started := c.headStart.Load(); started != 0 && c.active.Load() == 0 && !c.noHeadClock.Load() {
 		inHead := time.Since(c.born) - time.Duration(started-1)
 		if inHead >= c.headTimeout {
+			c.headCut.CompareAndSwap(0, headTooSlow)
 			c.Close()
 			return
 		}
@@ -145,6 +153,7 @@ func (c *idleConn) Read(p []byte) (int, error) {
 		c.touch()
 		c.bytesRead.Add(int64(n))
 		if !c.countHead(n) {
+			c.headCut.CompareAndSwap(0, headTooLarge)
 			c.Close()
 		}
 	}

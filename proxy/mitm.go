@@ -34,8 +34,9 @@ type clientConn struct {
 	certErr      error  // Certificate failed for this connection
 	handshakeErr string // goproxy reported the client handshake failed
 
-	readAtConnect int64       // bytes read from the client when the CONNECT was handled
-	sawRequest    atomic.Bool // a request was read inside the tunnel
+	readAtConnect   int64       // bytes read from the client when the CONNECT was handled
+	readAtHandshake int64       // and when the TLS handshake was done; guarded by mu
+	sawRequest      atomic.Bool // a request was read inside the tunnel
 }
 
 func (c *clientConn) recordHandshakeError(msg string) {
@@ -57,43 +58,77 @@ func (c *clientConn) recordCertError(err error) {
 	c.certErr = err
 }
 
-// reportFailedHandshake records a flow when the client's TLS handshake
-// failed: it rejected onpath's certificate (an untrusted CA or a pinned
-// app), or there was no certificate to offer. crypto/tls calls the
-// server's VerifyConnection before the client has judged the certificate,
-// so the failure is known only from goproxy's report (goproxyLogger). A
-// client that sent bytes after the CONNECT that were neither a TLS
-// handshake nor a request (goproxy closes it silently) is recorded too.
+// reportFailedHandshake records a flow when a MITM tunnel ended without a
+// request because the client's TLS handshake failed: it rejected onpath's
+// certificate (an untrusted CA or a pinned app), or there was no
+// certificate to offer. crypto/tls calls the server's VerifyConnection
+// before the client has judged the certificate, so the failure is known
+// only from goproxy's report (goproxyLogger). Tunnels goproxy or the head
+// clock closed are recorded too: bytes that were neither a TLS handshake
+// nor a request (phase client-tls), no handshake within HeaderTimeout
+// (client-tls), a request head too slow or too large (proxy).
+// idleAfterHandshake is more than a client sends after the server's view
+// of the handshake completes (crypto/tls calls VerifyConnection before it
+// reads the client's Finished: at most 80 bytes with a ChangeCipherSpec)
+// and less than a few bytes of a request in TLS records (22 bytes each
+// at least).
+const idleAfterHandshake = 96
+
 func (p *Proxy) reportFailedHandshake(cc *clientConn) {
 	cc.mu.Lock()
 	sni, offered, certErr, handshakeErr := cc.sni, cc.alpnOffered, cc.certErr, cc.handshakeErr
 	handshaken := cc.tls != nil
+	readAtHandshake := cc.readAtHandshake
 	cc.mu.Unlock()
-	var garbage int64
-	if cc.conn != nil && !handshaken && handshakeErr == "" && !cc.sawRequest.Load() {
-		garbage = cc.conn.bytesRead.Load() - cc.readAtConnect
-	}
-	if handshakeErr == "" && garbage <= 0 {
-		return
+	var garbage, sent int64
+	var cut int32
+	if cc.conn != nil {
+		cut = cc.conn.headCut.Load()
+		sent = cc.conn.bytesRead.Load() - cc.readAtConnect
+		if handshaken && cut == headTooSlow && cc.conn.bytesRead.Load()-readAtHandshake < idleAfterHandshake {
+			// Only the end of the handshake came: an idle preconnected
+			// socket, not a slow request.
+			cut = 0
+		}
+		if !handshaken && handshakeErr == "" && !cc.sawRequest.Load() {
+			garbage = cc.conn.bytesRead.Load() - cc.readAtConnect
+		}
 	}
 	name := sni
 	if name == "" {
 		name = cc.connect.Host()
 	}
-	ex := p.startExchange(flow.KindHTTP, nil, cc.connect, flow.Conn{Addr: cc.clientAddr, TLS: &flow.TLSInfo{SNI: sni, OfferedALPN: offered}})
-	if ex == nil {
-		return
-	}
+	phase := flow.PhaseClientTLS
 	var msg string
 	switch {
+	case !handshaken && cut != 0:
+		// Checked before handshakeErr: closing the connection is what made
+		// the handshake fail.
+		msg = fmt.Sprintf("after the CONNECT to %s the client sent %d bytes but no complete TLS handshake or request within %s; the connection was closed", name, sent, p.headerTimeout())
 	case certErr != nil:
 		msg = fmt.Sprintf("onpath had no certificate to offer for %s: %v", name, certErr)
 	case handshakeErr != "":
 		msg = fmt.Sprintf("the client rejected onpath's certificate (not trusted, or pinned): trust the CA, or tunnel this host with --passthrough %s [%s: %s]", name, name, handshakeErr)
-	default:
+	case handshaken && cut == headTooSlow:
+		phase, msg = flow.PhaseProxy, fmt.Sprintf("the client took longer than %s to send a request's headers (header timeout); the connection was closed", p.headerTimeout())
+	case handshaken && cut == headTooLarge:
+		phase, msg = flow.PhaseProxy, fmt.Sprintf("the client sent request headers larger than %d bytes; the connection was closed", p.maxHeaderBytes())
+	case handshaken || cc.sawRequest.Load():
+		return
+	case garbage > 0:
 		msg = fmt.Sprintf("after the CONNECT to %s the client sent %d bytes that are neither a TLS ClientHello nor an HTTP request; the connection was closed", name, garbage)
+	default:
+		return
 	}
-	ex.fail(flow.PhaseClientTLS, msg)
+	info := &flow.TLSInfo{SNI: sni, OfferedALPN: offered}
+	if handshaken {
+		info = cc.tlsInfo()
+	}
+	ex := p.startExchange(flow.KindHTTP, nil, cc.connect, flow.Conn{Addr: cc.clientAddr, TLS: info})
+	if ex == nil {
+		return
+	}
+	ex.fail(phase, msg)
 	ex.finish()
 }
 
@@ -108,6 +143,9 @@ func (c *clientConn) recordState(cs tls.ConnectionState) {
 		OfferedALPN: c.alpnOffered,
 		ECHAccepted: cs.ECHAccepted,
 		Verified:    true, // requests arrive only once the client accepted onpath's certificate
+	}
+	if c.conn != nil {
+		c.readAtHandshake = c.conn.bytesRead.Load()
 	}
 	if cs.NegotiatedProtocol == "h2" && c.conn != nil {
 		// HTTP/2 frames flow between requests; its server bounds headers.

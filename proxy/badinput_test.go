@@ -17,6 +17,7 @@ import (
 
 	"onpath/flow"
 	"onpath/flow/content"
+	"onpath/internal/testupstream"
 )
 
 // badInputProxy is a harness with short limits, so that the cases run fast.
@@ -700,4 +701,23 @@ func TestIdlePreconnectIsClosedNotRecorded(t *testing.T) {
 		}
 		break
 	}
+}
+
+// TestSilentUpstreamLeavesNothingBehind: the 504 case with the
+// steadiness checks (TestSilentUpstreamGets504 checks the answer).
+func TestSilentUpstreamLeavesNothingBehind(t *testing.T) {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	plain := testServer(t, handler)
+	secure := testupstream.StartTLS(t, handler)
+	h := newHarness(t, func(p *Proxy) { p.ResponseTimeout = 200 * time.Millisecond })
+	s := newSteadiness(t, h)
+	client := h.client(false)
+	for _, url := range []string{plain + "/silent", secure.URL + "/silent"} {
+		if status, _, _ := getText(t, client, url); status != http.StatusGatewayTimeout {
+			t.Errorf("%s: status %d, want 504", url, status)
+		}
+		h.flowFor(url)
+	}
+	client.CloseIdleConnections()
+	s.check(t, "silent upstream")
 }

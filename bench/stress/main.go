@@ -41,11 +41,12 @@ func main() {
 // options are the knobs of one run; quickOptions and fullOptions give the
 // two presets.
 type options struct {
-	phases   []string
-	onpath   string // onpath binary; empty: build ./cmd/onpath
-	mitmdump string // mitmdump executable; empty: skip the comparison's mitmproxy column
-	markdown string // write the report as markdown here too
-	workDir  string // data dirs and binaries go below it
+	phases       []string
+	onpath       string // onpath binary; empty: build ./cmd/onpath
+	mitmdump     string // mitmdump executable; empty: skip the comparison's mitmproxy column
+	markdown     string // write the report as markdown here too
+	onpathStderr string // copy onpath's stderr here
+	workDir      string // data dirs and binaries go below it
 
 	clients          int           // concurrency phase: concurrent keep-alive clients
 	concurrencyFor   time.Duration // concurrency phase: how long
@@ -103,6 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.onpath, "onpath", "", "onpath binary (default: go build ./cmd/onpath into the work dir)")
 	fs.StringVar(&o.mitmdump, "mitmdump", "mitmdump", "mitmdump executable for the comparison; empty to measure onpath alone")
 	fs.StringVar(&o.markdown, "markdown", "", "also write the report as markdown to this file")
+	fs.StringVar(&o.onpathStderr, "onpath-stderr", "", "copy the stderr of every onpath child to this file (with GODEBUG=gctrace=1: the live heap)")
 	fs.StringVar(&o.workDir, "work", "", "directory for data dirs (default: a new temporary directory, removed at the end)")
 	fs.IntVar(&o.clients, "clients", o.clients, "concurrency phase: concurrent keep-alive HTTPS clients")
 	fs.DurationVar(&o.concurrencyFor, "duration", o.concurrencyFor, "concurrency phase: duration")

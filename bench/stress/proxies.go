@@ -47,8 +47,10 @@ func buildOnpath(ctx context.Context, dir string) (string, error) {
 }
 
 // startOnpath runs bin --no-ui in its own data dir, trusting upstreamCA,
-// and waits for its banner.
-func startOnpath(bin, dir, upstreamCA string) (*proxyProcess, error) {
+// and waits for its banner. Its stderr is also copied to stderrCopy unless
+// that is nil (with GODEBUG=gctrace=1 in the environment, that gives the
+// live heap after every collection).
+func startOnpath(bin, dir, upstreamCA string, stderrCopy io.Writer) (*proxyProcess, error) {
 	p := &proxyProcess{name: "onpath", dir: dir, stderr: &tailBuffer{max: 64 << 10}}
 	p.cmd = exec.Command(bin, "--listen", "127.0.0.1:0", "--dir", dir, "--no-ui", "--upstream-ca", upstreamCA)
 	p.cmd.Stdout = io.Discard // one line per flow; draining it is part of onpath's work
@@ -61,16 +63,20 @@ func startOnpath(bin, dir, upstreamCA string) (*proxyProcess, error) {
 	}
 	// The banner's first line names the bound address.
 	addr := make(chan string, 1)
+	var sink io.Writer = p.stderr
+	if stderrCopy != nil {
+		sink = io.MultiWriter(p.stderr, stderrCopy)
+	}
 	go func() {
 		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {
 			line := sc.Text()
-			p.stderr.Write([]byte(line + "\n"))
+			sink.Write([]byte(line + "\n"))
 			if rest, ok := strings.CutPrefix(line, "onpath listening on http://"); ok {
 				addr <- rest
 			}
 		}
-		io.Copy(p.stderr, pipe)
+		io.Copy(sink, pipe)
 	}()
 	select {
 	case p.addr = <-addr:

@@ -254,11 +254,12 @@ func TestMalformedRequestsGet400(t *testing.T) {
 	})
 }
 
-// TestContentLengthWithTransferEncodingIsReframed: net/http (plain) and
-// http.ReadRequest (inside MITM) let Transfer-Encoding win and drop the
-// Content-Length (RFC 9112 §6.3); onpath re-frames the body it forwards,
-// so the upstream sees one request, the chunked body, and no conflict.
-func TestContentLengthWithTransferEncodingIsReframed(t *testing.T) {
+// TestContentLengthWithTransferEncoding: on plain connections the head
+// scanner sees both headers and the request is refused (400, recorded).
+// Inside MITM, where net/http's reader has already dropped the
+// Content-Length, the body is re-framed: the upstream sees one request,
+// the chunked body, and no conflict.
+func TestContentLengthWithTransferEncoding(t *testing.T) {
 	h := badInputProxy(t)
 	s := newSteadiness(t, h)
 	smuggle := func(target, host string) string {
@@ -280,8 +281,36 @@ func TestContentLengthWithTransferEncodingIsReframed(t *testing.T) {
 	}
 	t.Run("plain", func(t *testing.T) {
 		up := hostOf(h.up.HTTP.URL)
-		status, body := rawAnswer(t, h.addr, smuggle("http://"+up+"/anything", up))
-		check(t, status, body, h.up.HTTP.URL+"/anything")
+		for _, eol := range []string{"\r\n", "\n"} {
+			payload := strings.ReplaceAll(smuggle("http://"+up+"/anything?smuggle", up), "\r\n", eol)
+			status, body := rawAnswer(t, h.addr, payload)
+			if status != http.StatusBadRequest || !strings.Contains(body, "request-smuggling") {
+				t.Errorf("line ends %q: got %d %q, want 400 naming the smuggling shape", eol, status, body)
+			}
+			f := h.flowFor(h.up.HTTP.URL + "/anything?smuggle")
+			if f.Error == nil || f.Error.Phase != flow.PhaseProxy {
+				t.Errorf("flow error %v, want phase proxy", f.Error)
+			}
+		}
+		// Chunked alone, and Content-Length alone, on one kept-alive connection.
+		conn, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(conn)
+		for _, framing := range []string{"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "Content-Length: 5\r\n\r\nhello"} {
+			fmt.Fprintf(conn, "POST http://%s/anything?single HTTP/1.1\r\nHost: %s\r\n%s", up, up, framing)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("%q: %v %v, want 200", framing, resp, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			h.flowFor(h.up.HTTP.URL + "/anything?single")
+		}
+		conn.Close()
 		s.checkSub(t, "CL+TE plain")
 	})
 	t.Run("mitm", func(t *testing.T) {

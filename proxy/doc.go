@@ -57,10 +57,15 @@
 //     not a whole TLS record or request) is closed; browsers reopen
 //     preconnected sockets closed this way. HTTP/2 clients are bounded by
 //     the HTTP/2 server instead.
-//   - Content-Length with Transfer-Encoding: chunked is not refused: both
-//     paths let Transfer-Encoding win and drop the Content-Length (RFC
-//     9112 §6.3), and onpath re-frames the body it sends upstream, so the
-//     upstream never sees the two disagree. Tested on both paths.
+//   - Content-Length with Transfer-Encoding (a request-smuggling shape):
+//     net/http lets Transfer-Encoding win and deletes the Content-Length
+//     before any handler sees it, so on plain connections a scanner reads
+//     each raw head as it arrives and the request is refused (400,
+//     recorded, connection closed). Inside MITM the raw bytes are TLS, and
+//     goproxy's reader does the same: there, and for a pipelined head that
+//     arrived while the previous request was in flight (not scanned), the
+//     body is re-framed as chunked upstream (RFC 9112 §6.3), so the
+//     upstream never sees the two headers disagree.
 //   - A MITM tunnel that ends without a request is recorded (method
 //     CONNECT, no response) when something went wrong: the client refused
 //     the certificate, sent bytes that are neither a TLS ClientHello nor

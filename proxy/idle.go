@@ -46,6 +46,12 @@ type idleConn struct {
 	noHeadClock  atomic.Bool
 	bytesRead    atomic.Int64
 	headCut      atomic.Int32 // why the head clock closed the connection: headTooSlow, headTooLarge
+
+	// scanMu guards scan: Read feeds it, headDone (another goroutine)
+	// resets it. nil: not scanned (upstream connections, tunnels).
+	scanMu    sync.Mutex
+	scan      *headScanner
+	ambiguous atomic.Bool // the last scanned head had Content-Length and Transfer-Encoding
 }
 
 // Reasons the head clock closed a connection.
@@ -54,21 +60,36 @@ const (
 	headTooLarge = 2
 )
 
-// limitHeads enables the head clock.
+// limitHeads enables the head clock and the head scanner.
 func (c *idleConn) limitHeads(timeout time.Duration, maxBytes int64) {
 	c.headTimeout, c.maxHeadBytes = timeout, maxBytes
+	c.scan = &headScanner{limit: int(maxBytes)}
 }
+
+// takeAmbiguousFraming reports, once, that the head just read had both
+// Content-Length and Transfer-Encoding.
+func (c *idleConn) takeAmbiguousFraming() bool { return c.ambiguous.Swap(false) }
 
 // headDone stops the head clock: a request head (or a CONNECT) was read.
 func (c *idleConn) headDone() {
 	c.headStart.Store(0)
 	c.headBytes.Store(0)
+	c.ambiguous.Store(false) // taken by onRequest already, if it ran
+	c.scanMu.Lock()
+	if c.scan != nil {
+		c.scan.reset()
+	}
+	c.scanMu.Unlock()
 }
 
 // startHead starts the head clock now, before any byte: after a CONNECT
 // the client owes its TLS handshake and first request within the header
 // timeout, and bytes it sent with the CONNECT were already read.
 func (c *idleConn) startHead() {
+	c.scanMu.Lock()
+	c.scan = nil // what follows a CONNECT is TLS or tunnelled bytes
+	c.scanMu.Unlock()
+	c.ambiguous.Store(false)
 	if c.headTimeout <= 0 || c.noHeadClock.Load() {
 		return
 	}
@@ -86,12 +107,18 @@ func (c *idleConn) disableHeadClock() {
 	c.headDone()
 }
 
-// countHead runs the head clock for n bytes just read; it reports false
-// when the head has grown past maxHeadBytes.
-func (c *idleConn) countHead(n int) bool {
+// countHead runs the head clock and the head scanner for the bytes p just
+// read; it reports false when the head has grown past maxHeadBytes.
+func (c *idleConn) countHead(p []byte) bool {
+	n := len(p)
 	if c.headTimeout <= 0 || c.noHeadClock.Load() || c.active.Load() > 0 {
 		return true
 	}
+	c.scanMu.Lock()
+	if c.scan != nil && c.scan.feed(p) {
+		c.ambiguous.Store(true)
+	}
+	c.scanMu.Unlock()
 	if c.headStart.CompareAndSwap(0, 1+int64(time.Since(c.born))) {
 		c.timerMu.Lock()
 		c.timer.Reset(min(c.headTimeout, c.timeout))
@@ -152,7 +179,7 @@ func (c *idleConn) Read(p []byte) (int, error) {
 	if n > 0 {
 		c.touch()
 		c.bytesRead.Add(int64(n))
-		if !c.countHead(n) {
+		if !c.countHead(p[:n]) {
 			c.headCut.CompareAndSwap(0, headTooLarge)
 			c.Close()
 		}

@@ -385,6 +385,9 @@ func (p *Proxy) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (rreq *http.
 	if !tunnelled && !p.authorized(req.Header) {
 		return req, p.refuseRequest(req, record, client, cc.conn, authRefusal(req.Header))
 	}
+	if !tunnelled && cc.conn != nil && cc.conn.takeAmbiguousFraming() {
+		return req, p.refuseRequest(req, record, client, cc.conn, ambiguousFramingRefusal())
+	}
 	if isMagicHost(req.URL.Hostname()) {
 		if cc.conn != nil {
 			cc.conn.headDone()

@@ -42,6 +42,11 @@ func TestRemoteListenNeedsAllowRemoteAndProxyAuth(t *testing.T) {
 			})
 		}
 	}
+	// $ONPATH_PROXY_AUTH stands for --proxy-auth (a bad value proves it is read).
+	_, errOut, code := cliEnv(t, map[string]string{"ONPATH_PROXY_AUTH": "nocolon"}, "--no-ui", "--listen", "0.0.0.0:0", "--allow-remote", "--dir", t.TempDir())
+	if code != exitUsage || !strings.Contains(errOut, "--proxy-auth wants USER:PASS") {
+		t.Errorf("ONPATH_PROXY_AUTH=nocolon: exit %d, %q; want the USER:PASS usage error", code, errOut)
+	}
 	// Both together are accepted (checked without binding a non-loopback
 	// address: tests listen on loopback only).
 	auth, err := checkRemoteListen("0.0.0.0:8080", true, "dev:pw:with:colons")

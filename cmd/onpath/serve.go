@@ -50,13 +50,18 @@ func runProxy(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&o.responseTimeout, "response-timeout", 60*time.Second, "answer 504 when the upstream sends no response headers within this time")
 	fs.DurationVar(&o.headerTimeout, "header-timeout", proxy.DefaultHeaderTimeout, "disconnect clients that take longer to send a request's headers (slowloris)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow --listen on an address other machines can reach (requires --proxy-auth)")
-	fs.StringVar(&o.proxyAuth, "proxy-auth", "", "require clients to authenticate to the proxy with USER:PASS (Basic)")
+	fs.StringVar(&o.proxyAuth, "proxy-auth", "", "require clients to authenticate to the proxy with USER:PASS (Basic); $ONPATH_PROXY_AUTH keeps it out of ps")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return usagef("unknown command %q", rest[0])
+	}
+	if o.proxyAuth == "" {
+		// Command lines are visible to every local user (ps); the
+		// environment is not.
+		o.proxyAuth = e.getenv("ONPATH_PROXY_AUTH")
 	}
 	auth, err := checkRemoteListen(o.listen, o.allowRemote, o.proxyAuth)
 	if err != nil {

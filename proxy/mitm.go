@@ -58,6 +58,13 @@ func (c *clientConn) recordCertError(err error) {
 	c.certErr = err
 }
 
+// idleAfterHandshake is more than a client sends after the server's view
+// of the handshake completes (crypto/tls calls VerifyConnection before it
+// reads the client's Finished: at most 80 bytes with a ChangeCipherSpec)
+// and less than a few bytes of a request in TLS records (22 bytes each
+// at least).
+const idleAfterHandshake = 96
+
 // reportFailedHandshake records a flow when a MITM tunnel ended without a
 // request because the client's TLS handshake failed: it rejected onpath's
 // certificate (an untrusted CA or a pinned app), or there was no
@@ -67,13 +74,6 @@ func (c *clientConn) recordCertError(err error) {
 // clock closed are recorded too: bytes that were neither a TLS handshake
 // nor a request (phase client-tls), no handshake within HeaderTimeout
 // (client-tls), a request head too slow or too large (proxy).
-// idleAfterHandshake is more than a client sends after the server's view
-// of the handshake completes (crypto/tls calls VerifyConnection before it
-// reads the client's Finished: at most 80 bytes with a ChangeCipherSpec)
-// and less than a few bytes of a request in TLS records (22 bytes each
-// at least).
-const idleAfterHandshake = 96
-
 func (p *Proxy) reportFailedHandshake(cc *clientConn) {
 	cc.mu.Lock()
 	sni, offered, certErr, handshakeErr := cc.sni, cc.alpnOffered, cc.certErr, cc.handshakeErr

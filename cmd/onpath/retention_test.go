@@ -12,16 +12,6 @@ import (
 	"onpath/internal/testupstream"
 )
 
-// requireWired skips a test of a command line the lead has not wired yet
-// (unknown flag or command), so that it turns on by itself once wired.
-func requireWired(t *testing.T, args ...string) {
-	t.Helper()
-	_, errOut, _ := cli(t, args...)
-	if strings.Contains(errOut, "flag provided but not defined") || strings.Contains(errOut, "unknown command") {
-		t.Skipf("onpath %s is not wired yet: %s", strings.Join(args, " "), strings.TrimSpace(errOut))
-	}
-}
-
 // sendGets sends n GETs of size-byte responses through p, one at a time.
 func sendGets(t *testing.T, p *runningProxy, up *testupstream.Upstreams, first, last, size int) {
 	t.Helper()
@@ -50,7 +40,6 @@ func seedOf(t *testing.T, url string) int {
 
 func TestKeepFlagKeepsTheNewestFlows(t *testing.T) {
 	// A non-loopback listen address is refused before anything is opened.
-	requireWired(t, "--keep", "5", "--listen", "192.0.2.1:1")
 	up := testupstream.Start(t)
 	p := startProxy(t, "", "--keep", "5", "--upstream-ca", upstreamCAFile(t))
 	sendGets(t, p, up, 1, 12, 100)
@@ -72,7 +61,6 @@ func TestKeepFlagKeepsTheNewestFlows(t *testing.T) {
 }
 
 func TestMaxDBSizeFlagBoundsTheFile(t *testing.T) {
-	requireWired(t, "--max-db-size", "1MiB", "--listen", "192.0.2.1:1")
 	up := testupstream.Start(t)
 	p := startProxy(t, "", "--max-db-size", "1MiB", "--upstream-ca", upstreamCAFile(t))
 	const n = 400 // 8 KiB each: over 3 MiB recorded
@@ -102,7 +90,6 @@ func TestMaxDBSizeFlagBoundsTheFile(t *testing.T) {
 
 func TestStoreCompactReclaimsSpace(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	requireWired(t, "store", "compact", "--dir", dir)
 	up := testupstream.Start(t)
 	p := startProxy(t, dir, "--upstream-ca", upstreamCAFile(t))
 	const n = 200

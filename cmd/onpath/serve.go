@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ type serveOptions struct {
 	headerTimeout   time.Duration
 	allowRemote     bool
 	proxyAuth       string
+	keep            int
+	maxDBSize       sizeFlag
 }
 
 func runProxy(ctx context.Context, e *env, args []string) error {
@@ -51,12 +54,17 @@ func runProxy(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&o.headerTimeout, "header-timeout", proxy.DefaultHeaderTimeout, "disconnect clients that take longer to send a request's headers (slowloris)")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow --listen on an address other machines can reach (requires --proxy-auth)")
 	fs.StringVar(&o.proxyAuth, "proxy-auth", "", "require clients to authenticate to the proxy with USER:PASS (Basic); $ONPATH_PROXY_AUTH keeps it out of ps")
+	fs.IntVar(&o.keep, "keep", 0, "keep at most N flows, deleting the oldest while running (0: keep all)")
+	fs.Var(&o.maxDBSize, "max-db-size", "keep the flow store under about SIZE, deleting the oldest flows while running (0: no limit)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return usagef("unknown command %q", rest[0])
+	}
+	if o.keep < 0 {
+		return usagef("--keep must be 0 (keep all) or more")
 	}
 	if o.proxyAuth == "" {
 		// Command lines are visible to every local user (ps); the
@@ -86,7 +94,14 @@ func runProxy(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(dir)
+	interactive := !o.noUI && isTerminal(e.Out)
+	storeOpts := store.Options{Keep: o.keep, MaxSize: o.maxDBSize.n}
+	if !interactive {
+		// The viewer shows recorder errors in its status bar; without it
+		// they go to stderr, loudly but not once per retry.
+		storeOpts.OnError = newErrorReporter(e.Err, 30*time.Second).report
+	}
+	st, err := openStoreWith(dir, storeOpts)
 	if err != nil {
 		return err
 	}
@@ -97,19 +112,6 @@ func runProxy(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("cannot listen on %s: %v\nIs another proxy using that port? Choose another with --listen 127.0.0.1:PORT.", o.listen, err)
 	}
 	rec := &recorder{store: st, checker: audit.NewChecker(time.Now)}
-	var viewer *ui.Viewer
-	if o.noUI || !isTerminal(e.Out) {
-		rec.lines = e.Out
-	} else {
-		viewer = ui.New(ui.Options{
-			Source: st,
-			Status: ui.Status{Listen: ln.Addr().String(), CAFingerprint: authority.Fingerprint(),
-				QueueDepth: st.QueueDepth, RecorderError: st.LastError},
-			Live:    true,
-			NoColor: e.getenv("NO_COLOR") != "",
-		})
-		rec.notify = viewer.Notify
-	}
 	p := &proxy.Proxy{
 		Certificate:     leaves.Get,
 		CACertPEM:       authority.CertPEM(),
@@ -123,8 +125,22 @@ func runProxy(ctx context.Context, e *env, args []string) error {
 		HeaderTimeout:   o.headerTimeout,
 		ProxyAuth:       auth,
 		NewID:           st.NextID,
-		OnStart:         rec.started,
 		OnFinish:        rec.finished,
+	}
+	backend := &localBackend{store: st, replayer: p, checker: rec.checker}
+	var viewer *ui.Viewer
+	if interactive {
+		status := ui.Status{Listen: ln.Addr().String(), CAFingerprint: authority.Fingerprint(),
+			QueueDepth: st.QueueDepth, RecorderError: st.LastError}
+		opts := viewerOptions(e, dir, st, status, backend)
+		opts.Live = true
+		viewer = ui.New(opts)
+		rec.notify = viewer.Notify
+		// Only the viewer shows flows in progress; without it, starting a
+		// flow costs nothing extra.
+		p.OnStart = rec.started
+	} else {
+		rec.lines = e.Out
 	}
 
 	ctl, err := control.Listen(control.SocketPath(dir))
@@ -132,7 +148,7 @@ func runProxy(ctx context.Context, e *env, args []string) error {
 		ln.Close()
 		return fmt.Errorf("%v\nIs another onpath running on %s? Stop it, or use another --dir.", err, dir)
 	}
-	ctlServer := &control.Server{Backend: &localBackend{store: st, replayer: p, checker: rec.checker}}
+	ctlServer := &control.Server{Backend: backend}
 	go ctlServer.Serve(ctl)
 
 	writeBanner(e, ln.Addr().String(), dir, authority, created, o)
@@ -176,16 +192,20 @@ func runProxy(ctx context.Context, e *env, args []string) error {
 }
 
 // openStore opens dir/flows.db, saying what to do when it cannot.
-func openStore(dir string) (*store.Store, error) {
-	path := dir + string(os.PathSeparator) + "flows.db"
-	st, err := store.Open(path, store.Options{})
+func openStore(dir string) (*store.Store, error) { return openStoreWith(dir, store.Options{}) }
+
+func openStoreWith(dir string, opts store.Options) (*store.Store, error) {
+	path := filepath.Join(dir, "flows.db")
+	st, err := store.Open(path, opts)
 	switch {
 	case err == nil:
 		return st, nil
 	case errors.Is(err, store.ErrLocked):
 		return nil, fmt.Errorf("%s is in use by another onpath process.\nStop that process, or run this one with another --dir.", path)
 	case errors.Is(err, store.ErrCorrupt):
-		return nil, fmt.Errorf("%s is not a readable onpath flow store: %v\nIt was left untouched. Move it away to start a new store (flows in it will not be shown).", path, err)
+		return nil, fmt.Errorf("%s is not a readable onpath flow store, and was left as it is.\n(%v)\nTo start afresh, move it away (mv %s %s.bad) and run onpath again; the flows in it will not be shown.", path, errors.Unwrap(err), path, path)
+	case errors.Is(err, store.ErrNewerFormat):
+		return nil, fmt.Errorf("%s was written by a newer onpath and was left as it is. Upgrade onpath, or use another --dir.", path)
 	}
 	return nil, err
 }

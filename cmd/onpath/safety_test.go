@@ -42,3 +42,36 @@ func TestWideModesAreNarrowedAtStart(t *testing.T) {
 		t.Errorf("want one warning per narrowed file, got:\n%s", got)
 	}
 }
+
+func TestCorruptStoreIsRefusedAndLeftAlone(t *testing.T) {
+	p := startProxy(t, "")
+	p.stop(t)
+	path := filepath.Join(p.dir, "flows.db")
+	for name, content := range map[string][]byte{
+		"not a bbolt file": []byte("#!/bin/sh\necho this is not a flow store\n"),
+		"truncated store":  truncatedCopy(t, path),
+	} {
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, errOut, code := cli(t, "--no-ui", "--listen", "127.0.0.1:0", "--dir", p.dir)
+		if code != exitFailure || !strings.Contains(errOut, "not a readable onpath flow store") || !strings.Contains(errOut, "mv "+path) {
+			t.Errorf("%s: exit %d, stderr %q; want a failure saying what to do", name, code, errOut)
+		}
+		if got, _ := os.ReadFile(path); string(got) != string(content) {
+			t.Errorf("%s: the file was changed", name)
+		}
+		if _, errOut, code := cli(t, "flows", "--dir", p.dir); code != exitFailure || !strings.Contains(errOut, "not a readable") {
+			t.Errorf("%s: flows: exit %d, %q", name, code, errOut)
+		}
+	}
+}
+
+func truncatedCopy(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data[:len(data)/3]
+}

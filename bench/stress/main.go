@@ -1,21 +1,3 @@
-// Command stress runs issue 6's load figures against the onpath binary,
-// started as a child process with its own data dir, and against Debian's
-// mitmdump, in one run, on loopback only:
-//
-//   - concurrency: many concurrent keep-alive clients through HTTPS MITM for
-//     a fixed time; errors and flows lost (requests answered minus flows in
-//     the store, counted after onpath exits on SIGINT);
-//   - soak: a paced load for a long time; the proxy's RSS after warm-up, at
-//     the end, and its peak (VmHWM);
-//   - compare: onpath and mitmdump against the same upstream: HTTP and HTTPS
-//     keep-alive throughput and p99, a new TLS connection per request, 500
-//     distinct hosts, a 100 MiB download, RSS after 20 000 flows; a table
-//     with ratios, also written as markdown with -markdown FILE.
-//
-// Every loop is bounded in count and time. -quick runs everything with small
-// counts in well under a minute.
-//
-//	go run ./bench/stress [-phases concurrency,soak,compare] [-quick] [-markdown FILE]
 package main
 
 import (

@@ -200,7 +200,7 @@ func pacedLoop(ctx context.Context, workers, rate int, duration, period time.Dur
 func newClient(proxyAddr string, roots *x509.CertPool, keepAlive bool, conns int) *http.Client {
 	tr := &http.Transport{
 		Proxy:               http.ProxyURL(&url.URL{Scheme: "http", Host: proxyAddr}),
-		TLSClientConfig:     &tls.Config{RootCAs: roots, ClientSessionCache: nil},
+		TLSClientConfig:     &tls.Config{RootCAs: roots}, // no session cache: every new connection is a full handshake
 		DisableKeepAlives:   !keepAlive,
 		MaxIdleConns:        max(conns, 1),
 		MaxIdleConnsPerHost: max(conns, 1),

@@ -28,6 +28,7 @@ type options struct {
 	mitmdump     string // mitmdump executable; empty: skip the comparison's mitmproxy column
 	markdown     string // write the report as markdown here too
 	onpathStderr string // copy onpath's stderr here
+	x25519Only   bool   // clients offer X25519 alone, not Go's default hybrid X25519MLKEM768
 	workDir      string // data dirs and binaries go below it
 
 	clients          int           // concurrency phase: concurrent keep-alive clients
@@ -87,6 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.mitmdump, "mitmdump", "mitmdump", "mitmdump executable for the comparison; empty to measure onpath alone")
 	fs.StringVar(&o.markdown, "markdown", "", "also write the report as markdown to this file")
 	fs.StringVar(&o.onpathStderr, "onpath-stderr", "", "copy the stderr of every onpath child to this file (with GODEBUG=gctrace=1: the live heap)")
+	fs.BoolVar(&o.x25519Only, "x25519-only", false, "clients offer the X25519 key exchange alone (OpenSSL 3.0 in mitmproxy picks it anyway), not Go's default post-quantum X25519MLKEM768")
 	fs.StringVar(&o.workDir, "work", "", "directory for data dirs (default: a new temporary directory, removed at the end)")
 	fs.IntVar(&o.clients, "clients", o.clients, "concurrency phase: concurrent keep-alive HTTPS clients")
 	fs.DurationVar(&o.concurrencyFor, "duration", o.concurrencyFor, "concurrency phase: duration")

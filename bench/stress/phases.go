@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -83,6 +85,15 @@ func runPhases(ctx context.Context, o options, stdout io.Writer) (err error) {
 	return nil
 }
 
+// newClient is newClient with the run's key-exchange choice.
+func (b *bench) newClient(proxyAddr string, roots *x509.CertPool, keepAlive bool, conns int) *http.Client {
+	c := newClient(proxyAddr, roots, keepAlive, conns)
+	if b.o.x25519Only {
+		c.Transport.(*http.Transport).TLSClientConfig.CurvePreferences = []tls.CurveID{tls.X25519}
+	}
+	return c
+}
+
 // concurrency: o.clients keep-alive HTTPS clients, each with its own
 // connection, for o.concurrencyFor; then onpath stops and its store is
 // counted.
@@ -96,7 +107,7 @@ func (b *bench) concurrency(ctx context.Context) (*section, error) {
 	defer p.kill()
 	clients := make([]*http.Client, o.clients)
 	for i := range clients {
-		clients[i] = newClient(p.addr, p.roots, true, 1)
+		clients[i] = b.newClient(p.addr, p.roots, true, 1)
 	}
 	url := b.up.tlsURL + "/small"
 	r := closedLoop(ctx, o.clients, o.concurrencyFor, o.maxRequests, func(w int) error {
@@ -167,8 +178,8 @@ func (b *bench) soak(ctx context.Context) (*section, error) {
 	}
 	defer p.kill()
 	workers := 64
-	keepAlive := newClient(p.addr, p.roots, true, workers)
-	fresh := newClient(p.addr, p.roots, false, 0)
+	keepAlive := b.newClient(p.addr, p.roots, true, workers)
+	fresh := b.newClient(p.addr, p.roots, false, 0)
 	var seq atomic.Int64
 	do := func(int) error {
 		n := seq.Add(1)
@@ -309,7 +320,7 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 	var rss [2]memory
 	for i, p := range proxies {
 		progress(fmt.Sprintf("%s: %d flows before reading RSS", p.name, o.rssFlows))
-		c := newClient(p.addr, p.roots, true, o.concurrency)
+		c := b.newClient(p.addr, p.roots, true, o.concurrency)
 		r := countLoop(ctx, o.concurrency, o.rssFlows, func(int, int) error { return fetch(c, b.up.tlsURL+"/small", smallLen) })
 		c.CloseIdleConnections()
 		count(i, r)
@@ -334,7 +345,7 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 		for range max(1, o.rounds) {
 			for i, p := range proxies {
 				progress(p.name + ": " + rw.name)
-				c := newClient(p.addr, p.roots, rw.keepAlive, o.concurrency)
+				c := b.newClient(p.addr, p.roots, rw.keepAlive, o.concurrency)
 				r := measured(p, func() result {
 					return closedLoop(ctx, o.concurrency, o.compareFor, o.maxRequests, func(int) error { return fetch(c, rw.url, smallLen) })
 				})
@@ -355,7 +366,7 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 	name := fmt.Sprintf("%d distinct hosts, first request to each, %d clients", len(b.up.hostURLs), o.hostsConcurrency)
 	for i, p := range proxies {
 		progress(p.name + ": " + name)
-		c := newClient(p.addr, p.roots, false, 0)
+		c := b.newClient(p.addr, p.roots, false, 0)
 		hosts[i] = measured(p, func() result {
 			return countLoop(ctx, o.hostsConcurrency, len(b.up.hostURLs), func(_, h int) error {
 				return fetch(c, b.up.hostURLs[h]+"/small", smallLen)
@@ -370,7 +381,7 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 	size := int64(o.sizeMiB) << 20
 	download := func(p *proxyProcess) float64 {
 		progress(fmt.Sprintf("%s: %d MiB download", p.name, o.sizeMiB))
-		c := newClient(p.addr, p.roots, true, 1)
+		c := b.newClient(p.addr, p.roots, true, 1)
 		defer c.CloseIdleConnections()
 		start := time.Now()
 		if err := fetch(c, b.up.tlsURL+"/download", size); err != nil {

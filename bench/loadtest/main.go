@@ -31,6 +31,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,6 +109,19 @@ func runChild(rootsFile string, stdin io.Reader, stdout io.Writer) error {
 	}
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pem)
+	// ONPATH_LOADTEST_CPUPROFILE=FILE profiles the proxy process alone,
+	// one FILE.PID per child (each phase starts its own).
+	if path := os.Getenv("ONPATH_LOADTEST_CPUPROFILE"); path != "" {
+		f, err := os.Create(fmt.Sprintf("%s.%d", path, os.Getpid()))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var finished atomic.Int64
 	p := &proxy.Proxy{
 		Certificate:   leaves.Get,

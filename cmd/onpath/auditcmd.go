@@ -61,11 +61,7 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 	fs := e.newCommand("audit")
 	asJSON := fs.Bool("json", false, "the report as one JSON document (fields in the README)")
 	recompute := fs.Bool("recompute", false, "run the rules again on the recorded flows first (after a rules change)")
-	rest, dir, err := fs.parse(e, args)
-	if err != nil {
-		return err
-	}
-	s, err := openBackend(e, dir, nil)
+	rest, s, err := fs.open(e, args)
 	if err != nil {
 		return err
 	}

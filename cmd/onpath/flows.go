@@ -64,11 +64,7 @@ func runFlows(ctx context.Context, e *env, args []string) error {
 	}
 	fs := e.newCommand("flows")
 	asJSON := fs.Bool("json", false, "JSON Lines, one object per flow (fields in the README)")
-	rest, dir, err := fs.parse(e, args)
-	if err != nil {
-		return err
-	}
-	s, err := openBackend(e, dir, nil)
+	rest, s, err := fs.open(e, args)
 	if err != nil {
 		return err
 	}
@@ -105,11 +101,7 @@ func runFlows(ctx context.Context, e *env, args []string) error {
 
 func runFlowsClear(ctx context.Context, e *env, args []string) error {
 	fs := e.newCommand("flows clear")
-	rest, dir, err := fs.parse(e, args)
-	if err != nil {
-		return err
-	}
-	s, err := openBackend(e, dir, nil)
+	rest, s, err := fs.open(e, args)
 	if err != nil {
 		return err
 	}

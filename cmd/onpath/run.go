@@ -170,6 +170,17 @@ func (c *commandLine) parse(e *env, args []string) (rest []string, dir string, e
 	return rest, dir, err
 }
 
+// open is parse followed by openBackend, for commands that only read or
+// change recorded flows.
+func (c *commandLine) open(e *env, args []string) (rest []string, s *session, err error) {
+	rest, dir, err := c.parse(e, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err = openBackend(e, dir, nil)
+	return rest, s, err
+}
+
 // dataDir resolves the data dir: the flag, then $ONPATH_DIR, then ~/.onpath.
 func (e *env) dataDir(flagValue string) (string, error) {
 	dir := flagValue

@@ -103,8 +103,10 @@ func printUsage(w io.Writer) {
 
 Usage:
   onpath [--listen 127.0.0.1:8080] [--dir DIR] [--no-ui] [--insecure] [--upstream-ca FILE]...
-         [--passthrough PATTERN]... [--body-limit SIZE]
+         [--passthrough PATTERN]... [--body-limit SIZE] [--keep N] [--max-db-size SIZE]
+         [--proxy-auth USER:PASS] [--allow-remote]
       Run the proxy. Point your browser or client at it and trust its CA ('onpath ca').
+      'onpath -h' lists every flag.
 `)
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  onpath %-8s %s\n", c.name, c.summary)

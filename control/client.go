@@ -79,7 +79,6 @@ func (c *Client) do(ctx context.Context, method, path string, q string, body any
 	return resp, nil
 }
 
-
 func decodeStream[T any](resp *http.Response, fn func(T) error) error {
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)

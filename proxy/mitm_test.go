@@ -58,7 +58,12 @@ func TestLeafComesFromOurCANeverGoproxys(t *testing.T) {
 	if _, err := leaf.Verify(x509.VerifyOptions{Roots: h.roots, DNSName: "localhost"}); err != nil {
 		t.Errorf("leaf does not verify against our CA: %v", err)
 	}
-	goproxyCA, err := x509.ParseCertificate(goproxy.GoproxyCa.Certificate[0])
+	// Only goproxy's public certificate, to check our leaves are not signed by it.
+	block, _ := pem.Decode(goproxy.CA_CERT)
+	if block == nil {
+		t.Fatal("goproxy.CA_CERT holds no PEM block")
+	}
+	goproxyCA, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
 		t.Fatal(err)
 	}

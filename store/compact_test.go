@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"onpath/flow"
+	"onpath/internal/tmpfs"
 )
 
 // putFlows writes ids first..last in transactions of 1000.
@@ -143,7 +144,7 @@ func TestCompactRefusesWhatIsNotAStore(t *testing.T) {
 // TestCompactOnAFullDiskLeavesTheOriginal runs out of space while writing
 // the copy: the original must be untouched and the partial copy removed.
 func TestCompactOnAFullDiskLeavesTheOriginal(t *testing.T) {
-	dir := mountTmpfs(t, 4<<20)
+	dir := tmpfs.Mount(t, 4<<20)
 	path := filepath.Join(dir, "flows.db")
 	s, err := Open(path, Options{})
 	if err != nil {
@@ -156,7 +157,7 @@ func TestCompactOnAFullDiskLeavesTheOriginal(t *testing.T) {
 		t.Fatal(err)
 	}
 	orig := fileBytes(t, path)
-	fillDisk(t, dir, 32<<10)
+	tmpfs.Fill(t, dir, 32<<10)
 	_, _, err = Compact(path, Options{})
 	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "original is unchanged") {
 		t.Fatalf("Compact on a full disk = %v, want ENOSPC saying the original is unchanged", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"onpath/flow"
+	"onpath/internal/tmpfs"
 )
 
 // TestFullDiskKeepsTrafficFlowingAndResumes fills a real (tmpfs) disk
@@ -19,7 +20,7 @@ import (
 // writer resumes when space comes back, and no flow is lost, neither the
 // committed ones nor those held in memory.
 func TestFullDiskKeepsTrafficFlowingAndResumes(t *testing.T) {
-	dir := mountTmpfs(t, 4<<20)
+	dir := tmpfs.Mount(t, 4<<20)
 	filler := filepath.Join(dir, "filler")
 	// 1 MiB to give back later.
 	if err := os.WriteFile(filler, bytes.Repeat([]byte{1}, 1<<20), 0o600); err != nil {

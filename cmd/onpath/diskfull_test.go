@@ -2,48 +2,27 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
-	"syscall"
 	"testing"
 	"time"
 
 	"onpath/internal/testupstream"
+	"onpath/internal/tmpfs"
 	"onpath/store"
 )
 
 var regexpNoSpace = regexp.MustCompile(`no space left on device`)
-
-// mountDataTmpfs mounts a tmpfs of size bytes, mode 0700, as a data dir
-// and unmounts it on cleanup; it skips when mounting is not permitted.
-func mountDataTmpfs(t *testing.T, size int64) string {
-	t.Helper()
-	dir := t.TempDir()
-	err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0700", size))
-	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-		t.Skipf("cannot mount a tmpfs to fill (%v): run as root to test a full disk", err)
-	}
-	if err != nil {
-		t.Fatalf("mount tmpfs on %s: %v", dir, err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
 
 // TestDiskFullKeepsTrafficFlowing runs the proxy with its data dir on a
 // small tmpfs and sends more traffic than fits: every request is answered
 // promptly while the store cannot write, the store catches up once space
 // returns, and after a clean stop every flow is in the store.
 func TestDiskFullKeepsTrafficFlowing(t *testing.T) {
-	dir := mountDataTmpfs(t, 8<<20)
+	dir := tmpfs.Mount(t, 8<<20)
 	filler := filepath.Join(dir, "filler")
 	if err := os.WriteFile(filler, bytes.Repeat([]byte{1}, 4<<20), 0o600); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package har
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,8 +53,15 @@ func TestExportPassesHARValidator(t *testing.T) {
 	modules := nodeModules(t)
 	if _, err := os.Stat(filepath.Join(modules, "har-validator", "package.json")); err != nil {
 		root := strings.TrimSuffix(modules, string(filepath.Separator)+"node_modules")
-		t.Fatalf("node is installed but har-validator is not in %s; install it with:\n"+
+		msg := fmt.Sprintf("node is installed but har-validator is not in %s; install it with:\n"+
 			"  npm install --prefix %s har-validator@5.1.5\n(or set ONPATH_NODE_MODULES to a node_modules holding it)", modules, root)
+		// .ci/run installs it, so in CI its absence is a failure; a fresh
+		// checkout's plain `go test ./...` skips it rather than fail on a
+		// download no test may make.
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
 	}
 	for _, opts := range []Options{{Version: "1.0", Findings: true}, {}} {
 		var buf bytes.Buffer

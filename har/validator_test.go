@@ -45,23 +45,34 @@ func nodeModules(t *testing.T) string {
 	}
 }
 
-func TestExportPassesHARValidator(t *testing.T) {
+// findValidator returns node and the node_modules holding har-validator,
+// or why the schema check cannot run.
+func findValidator(t *testing.T) (node, modules, why string) {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed: the HAR schema check with har-validator is skipped")
+		return "", "", "node is not installed: the HAR schema check with har-validator is skipped"
 	}
-	modules := nodeModules(t)
+	modules = nodeModules(t)
 	if _, err := os.Stat(filepath.Join(modules, "har-validator", "package.json")); err != nil {
 		root := strings.TrimSuffix(modules, string(filepath.Separator)+"node_modules")
-		msg := fmt.Sprintf("node is installed but har-validator is not in %s; install it with:\n"+
+		why = fmt.Sprintf("node is installed but har-validator is not in %s; install it with:\n"+
 			"  npm install --prefix %s har-validator@5.1.5\n(or set ONPATH_NODE_MODULES to a node_modules holding it)", modules, root)
 		// .ci/run installs it, so in CI its absence is a failure; a fresh
 		// checkout's plain `go test ./...` skips it rather than fail on a
 		// download no test may make.
 		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
+			t.Fatal(why)
 		}
-		t.Skip(msg)
+		return "", "", why
+	}
+	return node, modules, ""
+}
+
+func TestExportPassesHARValidator(t *testing.T) {
+	node, modules, why := findValidator(t)
+	if why != "" {
+		t.Skip(why)
 	}
 	for _, opts := range []Options{{Version: "1.0", Findings: true}, {}} {
 		var buf bytes.Buffer
@@ -96,7 +107,7 @@ func validate(t *testing.T, node, modules string, har []byte) {
 // Flows imported from other tools export as valid HAR too, and read back
 // the same.
 func TestForeignImportReexports(t *testing.T) {
-	node, nodeErr := exec.LookPath("node")
+	node, modules, why := findValidator(t)
 	for _, name := range []string{"chrome.har", "firefox.har", "charles.har"} {
 		t.Run(name, func(t *testing.T) {
 			flows := readFixture(t, name)
@@ -104,8 +115,8 @@ func TestForeignImportReexports(t *testing.T) {
 			if err := Write(&buf, flows, Options{}); err != nil {
 				t.Fatal(err)
 			}
-			if nodeErr == nil {
-				validate(t, node, nodeModules(t), buf.Bytes())
+			if why == "" {
+				validate(t, node, modules, buf.Bytes())
 			}
 			again, err := Read(bytes.NewReader(buf.Bytes()), "fixture", 0)
 			if err != nil {

@@ -16,6 +16,9 @@ var (
 	errResponseTimeout = errors.New("no response headers within the response timeout")
 )
 
+// largeCapture is the capacity from which a capture buffer grows fourfold.
+const largeCapture = 1 << 20
+
 // captureBuffer keeps the first limit bytes written to it and counts all.
 type captureBuffer struct {
 	limit int64
@@ -31,9 +34,16 @@ func (b *captureBuffer) write(p []byte) {
 	}
 	take := min(room, int64(len(p)))
 	if int64(cap(b.data)-len(b.data)) < take {
-		// Grow by doubling, but never past the limit: append alone would
-		// round a 16 MiB capture up and leave the halves behind as garbage.
-		newCap := min(b.limit, max(2*int64(cap(b.data)), int64(len(b.data))+take, 4096))
+		// Grow geometrically, never past the limit: append alone would
+		// round a 16 MiB capture up. Past largeCapture the factor is 4, so
+		// a large body of unknown length leaves a third of its size behind
+		// as garbage instead of all of it (which the collector lets the
+		// heap grow over before it runs).
+		factor := int64(2)
+		if cap(b.data) >= largeCapture {
+			factor = 4
+		}
+		newCap := min(b.limit, max(factor*int64(cap(b.data)), int64(len(b.data))+take, 4096))
 		grown := make([]byte, len(b.data), newCap)
 		copy(grown, b.data)
 		b.data = grown

@@ -212,8 +212,31 @@ func startChild(rootsFile string) (*childProxy, error) {
 	return c, nil
 }
 
-// stop ends the child and returns its finished flows and peak RSS in MiB.
-func (c *childProxy) stop() (flows int64, rssMiB float64, err error) {
+// cpu is the CPU time (user and system) the child has used so far, from
+// /proc at clock-tick resolution (10 ms); 0 if it cannot be read.
+func (c *childProxy) cpu() time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; the fields after it do not.
+	_, rest, ok := strings.Cut(string(data), ") ")
+	fields := strings.Fields(rest)
+	if !ok || len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * (time.Second / clockTicks)
+}
+
+// clockTicks is USER_HZ, the unit of the CPU times in /proc/PID/stat: 100
+// on every Linux architecture Go supports.
+const clockTicks = 100
+
+// stop ends the child and returns its finished flows, peak RSS in MiB and
+// the CPU time it used (user and system).
+func (c *childProxy) stop() (flows int64, rssMiB float64, cpu time.Duration, err error) {
 	c.stdin.Close()
 	for {
 		line, rerr := c.out.ReadString('\n')
@@ -229,7 +252,11 @@ func (c *childProxy) stop() (flows int64, rssMiB float64, err error) {
 			break
 		}
 	}
-	return flows, rssMiB, c.cmd.Wait()
+	err = c.cmd.Wait()
+	if c.cmd.ProcessState != nil {
+		cpu = c.cmd.ProcessState.UserTime() + c.cmd.ProcessState.SystemTime()
+	}
+	return flows, rssMiB, cpu, err
 }
 
 func runParent(o options, stdout io.Writer) error {
@@ -281,7 +308,7 @@ func runParent(o options, stdout io.Writer) error {
 	upstreamTLS := &tls.Config{RootCAs: upstreamCA.pool}
 	proxyTLS := &tls.Config{RootCAs: child.roots}
 	fmt.Fprintf(stdout, "onpath load test: concurrency %d, %s per phase, best of %d alternating rounds, loopback upstream\n\n", o.concurrency, o.duration, o.rounds)
-	fmt.Fprintf(stdout, "%-16s %10s %10s %7s %9s %9s %9s %9s %9s\n", "phase", "proxy/s", "direct/s", "ratio", "p50 prx", "p50 dir", "p99 prx", "p99 dir", "p99 +")
+	fmt.Fprintf(stdout, "%-16s %10s %10s %7s %9s %9s %9s %9s %9s %8s\n", "phase", "proxy/s", "direct/s", "ratio", "p50 prx", "p50 dir", "p99 prx", "p99 dir", "p99 +", "prx µs/r")
 	var sent int64
 	for _, ph := range []struct {
 		name      string
@@ -295,11 +322,16 @@ func runParent(o options, stdout io.Writer) error {
 		direct := client("", upstreamTLS, ph.keepAlive, o.concurrency)
 		proxied := client(child.addr, proxyTLS, ph.keepAlive, o.concurrency)
 		var d, p result
+		var proxyCPU time.Duration // over all proxied rounds of this phase
+		var proxyRequests int
 		for range max(1, o.rounds) {
 			if r := load(o, func() error { return fetch(direct, ph.url) }); r.rps() > d.rps() {
 				d = r
 			}
+			cpuBefore := child.cpu()
 			r := load(o, func() error { return fetch(proxied, ph.url) })
+			proxyCPU += child.cpu() - cpuBefore
+			proxyRequests += len(r.lat)
 			sent += int64(len(r.lat) + r.errs)
 			if r.rps() > p.rps() {
 				p = r
@@ -307,9 +339,9 @@ func runParent(o options, stdout io.Writer) error {
 		}
 		direct.CloseIdleConnections()
 		proxied.CloseIdleConnections()
-		fmt.Fprintf(stdout, "%-16s %10.0f %10.0f %7.2f %9s %9s %9s %9s %9s   errors %d/%d\n", ph.name,
+		fmt.Fprintf(stdout, "%-16s %10.0f %10.0f %7.2f %9s %9s %9s %9s %9s %8.0f   errors %d/%d\n", ph.name,
 			p.rps(), d.rps(), p.rps()/d.rps(), ms(p.pct(0.5)), ms(d.pct(0.5)), ms(p.pct(0.99)), ms(d.pct(0.99)),
-			ms(p.pct(0.99)-d.pct(0.99)), p.errs, d.errs)
+			ms(p.pct(0.99)-d.pct(0.99)), float64(proxyCPU.Microseconds())/float64(max(1, proxyRequests)), p.errs, d.errs)
 	}
 
 	// Leaf minting: the first request to each of o.hosts names.
@@ -335,11 +367,12 @@ func runParent(o options, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "\nfirst request to %d new hosts: median %s; to a known host: median %s; minting adds %s\n",
 		o.hosts, ms(median(fresh)), ms(median(known)), ms(median(fresh)-median(known)))
 
-	flows, rss, err := child.stop()
+	flows, rss, cpu, err := child.stop()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "flows: sent %d, recorded %d, lost %d; proxy peak RSS over the load phases %.1f MiB\n", sent, flows, sent-flows, rss)
+	fmt.Fprintf(stdout, "flows: sent %d, recorded %d, lost %d; proxy peak RSS over the load phases %.1f MiB; proxy CPU %.0f µs per flow\n",
+		sent, flows, sent-flows, rss, float64(cpu.Microseconds())/float64(max(1, flows)))
 
 	// Large transfers in a fresh child, so its peak RSS is theirs.
 	child, err = startChild(rootsFile)
@@ -390,7 +423,7 @@ func runParent(o options, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%-16s %10.0f %10.0f %7.2f\n", tr.name, p, d, p/d)
 	}
 	proxied.CloseIdleConnections()
-	flows, rss, err = child.stop()
+	flows, rss, _, err = child.stop()
 	if err != nil {
 		return err
 	}

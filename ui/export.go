@@ -38,7 +38,8 @@ type exportMenu struct {
 type pendingExport struct {
 	kind exportKind
 	f    *flow.Flow
-	ids  []flow.ID // exportHARView: the view when it was chosen
+	ids  []flow.ID // exportHARView with a filter: its matches when chosen
+	all  bool      // exportHARView without a filter: every flow in the store
 	path string
 }
 
@@ -89,10 +90,14 @@ func (u *uiState) menuKey(ev *tcell.EventKey) {
 		exportRaw:  fmt.Sprintf("onpath-%d.http", m.f.ID),
 	}[kind]
 	if kind == exportHARView {
-		e.ids = u.viewIDs()
 		name = "onpath-flows.har"
 		if u.filter != nil {
+			e.ids = append([]flow.ID(nil), u.filter.ids...)
 			name = "onpath-filtered.har"
+		} else {
+			// The list may still be loading older flows: the store, not
+			// the rows loaded so far, says what "every flow" is.
+			e.all = true
 		}
 	}
 	dir := u.v.opts.ExportDir
@@ -103,18 +108,6 @@ func (u *uiState) menuKey(ev *tcell.EventKey) {
 		exportCurl: "write curl command to: ", exportRaw: "write HTTP text to: "}[kind]
 	u.export = e
 	u.prompt = &prompt{kind: promptExport, label: label, input: []rune(dir + string(filepath.Separator) + name)}
-}
-
-// viewIDs copies the ids of the current view.
-func (u *uiState) viewIDs() []flow.ID {
-	if u.filter != nil {
-		return append([]flow.ID(nil), u.filter.ids...)
-	}
-	ids := make([]flow.ID, u.all.Len())
-	for i := range ids {
-		ids[i] = u.all.ID(i)
-	}
-	return ids
 }
 
 // submitExportPath takes the destination; an existing file is replaced
@@ -199,12 +192,24 @@ const exportProgressEvery = 2000
 // background; flows that cannot be read (deleted meanwhile) are counted
 // and named in the result, never dropped silently.
 func (u *uiState) exportView(e *pendingExport, overwrite bool) {
-	t := u.startTask(fmt.Sprintf("exporting %s flows to %s…", groupDigits(len(e.ids)), e.path))
+	what := groupDigits(len(e.ids))
+	if e.all {
+		what = "all"
+	}
+	t := u.startTask(fmt.Sprintf("exporting %s flows to %s…", what, e.path))
 	v, src, opts, ctx := u.v, u.v.opts.Source, u.harOptions(), u.ctx
 	go func() {
 		var skipped int
 		var firstSkip error
 		err := writeExport(e.path, overwrite, func(w io.Writer) error {
+			if e.all {
+				if err := src.Summaries(ctx, 0, func(s flow.Summary) bool {
+					e.ids = append(e.ids, s.ID)
+					return true
+				}); err != nil {
+					return err
+				}
+			}
 			enc := har.NewEncoder(w, opts)
 			for i, id := range e.ids {
 				if err := ctx.Err(); err != nil {

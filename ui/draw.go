@@ -121,6 +121,9 @@ func (u *uiState) statusSpans(compact bool) Line {
 		}
 	}
 	count := groupDigits(u.all.Len()) + " flows"
+	if u.all.Len() == 1 {
+		count = "1 flow"
+	}
 	if u.loading {
 		count = fmt.Sprintf("%s flows (loading %s/%s)", groupDigits(u.all.Len()), groupDigits(u.loadCount), groupDigits(u.total))
 	}

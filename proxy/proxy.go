@@ -147,47 +147,29 @@ type engine struct {
 	self        atomic.Pointer[selfAddrs]
 }
 
-func (p *Proxy) bodyLimit() int64 {
-	if p.BodyLimit > 0 {
-		return p.BodyLimit
+// positiveOr is v when set (positive), else the documented default d.
+func positiveOr[T int | int64 | time.Duration](v, d T) T {
+	if v > 0 {
+		return v
 	}
-	return DefaultBodyLimit
+	return d
 }
 
-func (p *Proxy) idleTimeout() time.Duration {
-	if p.IdleTimeout > 0 {
-		return p.IdleTimeout
-	}
-	return DefaultIdleTimeout
-}
+func (p *Proxy) bodyLimit() int64 { return positiveOr(p.BodyLimit, DefaultBodyLimit) }
+
+func (p *Proxy) idleTimeout() time.Duration { return positiveOr(p.IdleTimeout, DefaultIdleTimeout) }
 
 func (p *Proxy) responseTimeout() time.Duration {
-	if p.ResponseTimeout > 0 {
-		return p.ResponseTimeout
-	}
-	return DefaultResponseTimeout
+	return positiveOr(p.ResponseTimeout, DefaultResponseTimeout)
 }
 
-func (p *Proxy) dialTimeout() time.Duration {
-	if p.DialTimeout > 0 {
-		return p.DialTimeout
-	}
-	return DefaultDialTimeout
-}
+func (p *Proxy) dialTimeout() time.Duration { return positiveOr(p.DialTimeout, DefaultDialTimeout) }
 
 func (p *Proxy) headerTimeout() time.Duration {
-	if p.HeaderTimeout > 0 {
-		return p.HeaderTimeout
-	}
-	return DefaultHeaderTimeout
+	return positiveOr(p.HeaderTimeout, DefaultHeaderTimeout)
 }
 
-func (p *Proxy) maxHeaderBytes() int {
-	if p.MaxHeaderBytes > 0 {
-		return p.MaxHeaderBytes
-	}
-	return DefaultMaxHeaderBytes
-}
+func (p *Proxy) maxHeaderBytes() int { return positiveOr(p.MaxHeaderBytes, DefaultMaxHeaderBytes) }
 
 func (p *Proxy) now() time.Time {
 	if p.Now != nil {

@@ -102,21 +102,7 @@ func openBigStore(b *testing.B) *Store {
 // the writer's batching, until everything is committed.
 func BenchmarkPut(b *testing.B) {
 	s, _ := mustOpen(b)
-	body := bytes.Repeat([]byte("x"), 2048)
-	start := time.Now()
-	i := 0
-	for b.Loop() {
-		i++
-		f := listFlow(i)
-		f.Response.Body = flow.Body{Size: 2048, Data: body}
-		if err := s.Put(f); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := s.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	elapsed := time.Since(start)
+	i, elapsed := putUntilDone(b, s)
 	st, _ := s.Stats()
 	b.ReportMetric(float64(i)/elapsed.Seconds(), "flows/s")
 	b.ReportMetric(float64(i)/float64(max(st.Commits, 1)), "flows/commit")
@@ -286,21 +272,7 @@ func BenchmarkCompact(b *testing.B) {
 // commit (Keep 1000): the price of trimming while recording.
 func BenchmarkPutWithKeep(b *testing.B) {
 	s, _ := mustOpen(b, Options{Keep: 1000})
-	body := bytes.Repeat([]byte("x"), 2048)
-	start := time.Now()
-	i := 0
-	for b.Loop() {
-		i++
-		f := listFlow(i)
-		f.Response.Body = flow.Body{Size: 2048, Data: body}
-		if err := s.Put(f); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := s.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	elapsed := time.Since(start)
+	i, elapsed := putUntilDone(b, s)
 	st, _ := s.Stats()
 	b.ReportMetric(float64(i)/elapsed.Seconds(), "flows/s")
 	b.ReportMetric(float64(st.Trimmed), "trimmed")
@@ -311,6 +283,18 @@ func BenchmarkPutWithKeep(b *testing.B) {
 // in-use size is measured and the oldest flows deleted between commits.
 func BenchmarkPutWithMaxSize(b *testing.B) {
 	s, path := mustOpen(b, Options{MaxSize: 4 << 20})
+	i, elapsed := putUntilDone(b, s)
+	st, _ := s.Stats()
+	info, _ := os.Stat(path)
+	b.ReportMetric(float64(i)/elapsed.Seconds(), "flows/s")
+	b.ReportMetric(float64(st.InUse)/(1<<20), "MiB-in-use")
+	b.ReportMetric(float64(info.Size())/(1<<20), "MiB-file")
+}
+
+// putUntilDone Puts flows with 2 KiB response bodies for as long as the
+// benchmark loops, then flushes; it returns how many and how long it took.
+func putUntilDone(b *testing.B, s *Store) (int, time.Duration) {
+	b.Helper()
 	body := bytes.Repeat([]byte("x"), 2048)
 	start := time.Now()
 	i := 0
@@ -325,10 +309,5 @@ func BenchmarkPutWithMaxSize(b *testing.B) {
 	if err := s.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	elapsed := time.Since(start)
-	st, _ := s.Stats()
-	info, _ := os.Stat(path)
-	b.ReportMetric(float64(i)/elapsed.Seconds(), "flows/s")
-	b.ReportMetric(float64(st.InUse)/(1<<20), "MiB-in-use")
-	b.ReportMetric(float64(info.Size())/(1<<20), "MiB-file")
+	return i, time.Since(start)
 }

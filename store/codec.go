@@ -35,13 +35,6 @@ func idKey(id flow.ID) []byte {
 
 func keyID(k []byte) flow.ID { return flow.ID(binary.BigEndian.Uint64(k)) }
 
-func bodyKey(id flow.ID, side byte) []byte {
-	k := make([]byte, 9)
-	binary.BigEndian.PutUint64(k, uint64(id))
-	k[8] = side
-	return k
-}
-
 // encodeRecord encodes f without its bodies, in the current format.
 func encodeRecord(f *flow.Flow) []byte {
 	return appendRecordV2(append(make([]byte, 0, 512), recordVersion), f)

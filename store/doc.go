@@ -5,10 +5,16 @@
 //
 //	flows      8-byte big-endian id → version byte + record without bodies
 //	           (format 2: binary, record_v2.go; format 1, JSON, still read)
-//	bodies     id + 'q' (request) or 's' (response) → raw wire bytes, as captured
+//	bodies     id + 'q' (request) or 's' (response) + 4-byte chunk index →
+//	           up to 64 KiB of the raw wire bytes, as captured (store
+//	           format 2; format 1 kept each body whole, without the index,
+//	           and is still read)
 //	summaries  id → compact binary flow.Summary, so a list of a million
 //	           flows never decodes a full record or a body
 //	meta       "format" → store format version, "count" → number of flows
+//
+// The record version (per flow) and the store format (per file) are
+// separate: format 2 changed how bodies are kept, not the records.
 //
 // Writes go through one writer goroutine that drains a bounded queue and
 // commits many flows per transaction. Put blocks when the queue is full:

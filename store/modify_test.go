@@ -31,7 +31,7 @@ func TestDeleteRemovesRecordBodiesAndSummary(t *testing.T) {
 	}
 	err := s.view(func(tx *bolt.Tx) error {
 		for _, side := range []byte{sideRequest, sideResponse} {
-			if v := tx.Bucket(bucketBodies).Get(bodyKey(3, side)); v != nil {
+			if v, _ := readBody(tx.Bucket(bucketBodies), 3, side); v != nil {
 				t.Errorf("body %c of deleted flow 3 still stored", side)
 			}
 		}

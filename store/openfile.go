@@ -45,6 +45,10 @@ func openBoltOnce(path string, timeout time.Duration) (db *bolt.DB, current bool
 		db, err = bolt.Open(path, 0o600, &bolt.Options{
 			Timeout:      timeout,
 			FreelistType: bolt.FreelistMapType,
+			// Growing the map makes bbolt copy every value the open
+			// transaction has written (a large body, again and again as the
+			// file doubles); address space is cheap, so map 1 GiB at once.
+			InitialMmapSize: 1 << 30,
 			OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
 				f, err := os.OpenFile(name, flag, perm)
 				file = f
@@ -72,6 +76,9 @@ func openBoltOnce(path string, timeout time.Duration) (db *bolt.DB, current bool
 		}
 		return nil, false, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// With the map this large, bbolt grows the file AllocSize past what a
+	// commit needs; keep the file close to its contents.
+	db.AllocSize = 1 << 20
 	locked, err1 := file.Stat()
 	named, err2 := os.Stat(path)
 	return db, err1 == nil && err2 == nil && os.SameFile(locked, named), nil

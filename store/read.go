@@ -56,14 +56,18 @@ func readFlow(tx *bolt.Tx, id flow.ID, withBodies bool) (*flow.Flow, error) {
 // loadBodies copies the bodies out of the transaction's memory map.
 func loadBodies(tx *bolt.Tx, f *flow.Flow) {
 	b := tx.Bucket(bucketBodies)
-	if v := b.Get(bodyKey(f.ID, sideRequest)); v != nil {
-		f.Request.Body.Data = bytes.Clone(v)
-	}
+	f.Request.Body.Data = ownedBody(readBody(b, f.ID, sideRequest))
 	if f.Response != nil {
-		if v := b.Get(bodyKey(f.ID, sideResponse)); v != nil {
-			f.Response.Body.Data = bytes.Clone(v)
-		}
+		f.Response.Body.Data = ownedBody(readBody(b, f.ID, sideResponse))
 	}
+}
+
+// ownedBody is a body the caller may keep after the transaction.
+func ownedBody(data []byte, mapped bool) []byte {
+	if mapped {
+		return bytes.Clone(data)
+	}
+	return data
 }
 
 // Summaries calls fn with every summary in ascending id order, starting
@@ -255,8 +259,8 @@ func queryChunk(tx *bolt.Tx, q *query.Query, after flow.ID, dst []flow.Summary, 
 		if q.NeedsBodies() {
 			bodies := tx.Bucket(bucketBodies)
 			for i := range cands {
-				cands[i].requestBody = bodies.Get(bodyKey(cands[i].sum.ID, sideRequest))
-				cands[i].responseBody = bodies.Get(bodyKey(cands[i].sum.ID, sideResponse))
+				cands[i].requestBody, _ = readBody(bodies, cands[i].sum.ID, sideRequest)
+				cands[i].responseBody, _ = readBody(bodies, cands[i].sum.ID, sideResponse)
 			}
 		}
 		if err := matchRecords(q, cands); err != nil {

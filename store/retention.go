@@ -84,7 +84,7 @@ func (s *Store) trimStep() (over bool) {
 				break
 			}
 			id := keyID(k)
-			freed += int64(len(v)+len(bodies.Get(bodyKey(id, sideRequest)))+len(bodies.Get(bodyKey(id, sideResponse)))) + flowOverhead
+			freed += int64(len(v)+bodySize(bodies, id, sideRequest)+bodySize(bodies, id, sideResponse)) + flowOverhead
 			ids = append(ids, id)
 		}
 		if len(ids) == 0 {

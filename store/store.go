@@ -18,8 +18,13 @@ import (
 )
 
 // formatVersion is the store layout version kept in the meta bucket. A file
-// with a higher number was written by a newer onpath and is refused.
-const formatVersion = 1
+// with a higher number was written by a newer onpath and is refused; one
+// with a lower number is read as it is and marked current when opened,
+// since what is written to it from then on is in the current layout.
+//
+//	1: each body stored whole under its id and side
+//	2: bodies stored in chunks (bodies.go)
+const formatVersion = 2
 
 var (
 	bucketFlows     = []byte("flows")
@@ -117,6 +122,8 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	// collecting is set while a collection started after large bodies runs.
+	collecting atomic.Bool
 }
 
 // Stats describe the store for status lines.
@@ -211,7 +218,7 @@ func (s *Store) tightenMode() error {
 // store. A bbolt file with buckets but no onpath meta is not ours and is
 // refused without writing to it.
 func (s *Store) initBuckets() error {
-	var fresh bool
+	var fresh, older bool
 	err := s.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
@@ -229,6 +236,8 @@ func (s *Store) initBuckets() error {
 		}
 		if got := binary.BigEndian.Uint64(v); got > formatVersion {
 			return fmt.Errorf("store format %d (this build reads up to %d; upgrade onpath): %w", got, formatVersion, ErrNewerFormat)
+		} else if got < formatVersion {
+			older = true
 		}
 		for _, name := range [][]byte{bucketFlows, bucketBodies, bucketSummaries} {
 			if tx.Bucket(name) == nil {
@@ -244,6 +253,15 @@ func (s *Store) initBuckets() error {
 	})
 	if err != nil {
 		return fmt.Errorf("store: open %s: %w", s.path, err)
+	}
+	if older {
+		// An older onpath must not open the file once it holds chunked bodies.
+		err = s.db.Update(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketMeta).Put(metaFormat, binary.BigEndian.AppendUint64(nil, formatVersion))
+		})
+		if err != nil {
+			return fmt.Errorf("store: open %s: mark the format current: %w", s.path, err)
+		}
 	}
 	if !fresh {
 		return nil

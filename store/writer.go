@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -219,9 +220,32 @@ func (s *Store) runWriter() {
 		if stop {
 			return
 		}
+		s.releaseLargeBodies(flows)
 		if len(flows) > 0 && s.retentionOn() {
 			over = s.trimStep()
 		}
+	}
+}
+
+// largeBodies is the size of the bodies in one commit past which their
+// memory is handed back at once.
+const largeBodies = 4 << 20
+
+// releaseLargeBodies starts a garbage collection once a commit has written
+// large bodies. Until then the collector counts the capture buffers and
+// bbolt's copies of them (twice the body limit per flow) as live heap and
+// lets the heap grow to double that before it looks again; collected now,
+// the next large body reuses their memory instead of adding to it.
+func (s *Store) releaseLargeBodies(flows []*encodedFlow) {
+	total := 0
+	for _, f := range flows {
+		total += len(f.requestBody) + len(f.responseBody)
+	}
+	if total >= largeBodies && s.collecting.CompareAndSwap(false, true) {
+		go func() {
+			defer s.collecting.Store(false)
+			runtime.GC()
+		}()
 	}
 }
 
@@ -377,7 +401,8 @@ func newTxWriter(tx *bolt.Tx) *txWriter {
 
 func (w *txWriter) put(enc *encodedFlow) error {
 	key := idKey(enc.id)
-	if w.flows.Get(key) == nil {
+	replacing := w.flows.Get(key) != nil
+	if !replacing {
 		w.count++
 	}
 	if err := w.flows.Put(key, enc.record); err != nil {
@@ -387,15 +412,13 @@ func (w *txWriter) put(enc *encodedFlow) error {
 		side byte
 		data []byte
 	}{{sideRequest, enc.requestBody}, {sideResponse, enc.responseBody}} {
-		var err error
-		k := bodyKey(enc.id, b.side)
-		if len(b.data) == 0 {
-			// A replaced flow must not keep the old body.
-			err = w.bodies.Delete(k)
-		} else {
-			err = w.bodies.Put(k, b.data)
+		if replacing {
+			// A replaced flow must not keep any part of the old body.
+			if err := deleteBody(w.bodies, enc.id, b.side); err != nil {
+				return fmt.Errorf("flow %d body: %w", enc.id, err)
+			}
 		}
-		if err != nil {
+		if err := putBody(w.bodies, enc.id, b.side, b.data); err != nil {
 			return fmt.Errorf("flow %d body: %w", enc.id, err)
 		}
 	}
@@ -415,8 +438,8 @@ func (w *txWriter) remove(id flow.ID) (bool, error) {
 	for _, err := range []error{
 		w.flows.Delete(key),
 		w.summaries.Delete(key),
-		w.bodies.Delete(bodyKey(id, sideRequest)),
-		w.bodies.Delete(bodyKey(id, sideResponse)),
+		deleteBody(w.bodies, id, sideRequest),
+		deleteBody(w.bodies, id, sideResponse),
 	} {
 		if err != nil {
 			return false, fmt.Errorf("flow %d: %w", id, err)

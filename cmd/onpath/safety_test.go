@@ -73,5 +73,8 @@ func truncatedCopy(t *testing.T, path string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return data[:len(data)/3]
+	// The two meta pages survive (bbolt's page size is the OS's); the
+	// pages they point to are gone. The file itself may run past the
+	// pages in use, so a cut by fraction might miss them.
+	return data[:2*os.Getpagesize()+100]
 }

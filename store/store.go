@@ -124,6 +124,9 @@ type Store struct {
 	closeErr  error
 	// collecting is set while a collection started after large bodies runs.
 	collecting atomic.Bool
+	// writtenSinceUnmap counts the bytes committed since the writer last
+	// dropped the file's pages from the process's memory map.
+	writtenSinceUnmap int64
 }
 
 // Stats describe the store for status lines.

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"runtime"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -220,32 +219,10 @@ func (s *Store) runWriter() {
 		if stop {
 			return
 		}
-		s.releaseLargeBodies(flows)
+		s.releaseMemory(flows)
 		if len(flows) > 0 && s.retentionOn() {
 			over = s.trimStep()
 		}
-	}
-}
-
-// largeBodies is the size of the bodies in one commit past which their
-// memory is handed back at once.
-const largeBodies = 4 << 20
-
-// releaseLargeBodies starts a garbage collection once a commit has written
-// large bodies. Until then the collector counts the capture buffers and
-// bbolt's copies of them (twice the body limit per flow) as live heap and
-// lets the heap grow to double that before it looks again; collected now,
-// the next large body reuses their memory instead of adding to it.
-func (s *Store) releaseLargeBodies(flows []*encodedFlow) {
-	total := 0
-	for _, f := range flows {
-		total += len(f.requestBody) + len(f.responseBody)
-	}
-	if total >= largeBodies && s.collecting.CompareAndSwap(false, true) {
-		go func() {
-			defer s.collecting.Store(false)
-			runtime.GC()
-		}()
 	}
 }
 

@@ -39,9 +39,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"onpath/audit"
 	"onpath/ca"
 	"onpath/flow"
 	"onpath/proxy"
+	"onpath/store"
 )
 
 // childEnv marks the proxy child process; an environment variable rather
@@ -88,7 +90,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // runChild serves a proxy until stdin closes, then shuts down and reports
-// the flows it finished and its peak RSS.
+// the flows found in its store, reopened, and its peak RSS.
 func runChild(rootsFile string, stdin io.Reader, stdout io.Writer) error {
 	dir, err := os.MkdirTemp("", "onpath-loadtest-")
 	if err != nil {
@@ -122,11 +124,20 @@ func runChild(rootsFile string, stdin io.Reader, stdout io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	var finished atomic.Int64
+	// Flows are recorded as onpath records them: audited, then stored.
+	st, err := store.Open(filepath.Join(dir, "flows.db"), store.Options{})
+	if err != nil {
+		return err
+	}
+	checker := audit.NewChecker(time.Now)
 	p := &proxy.Proxy{
 		Certificate:   leaves.Get,
 		UpstreamRoots: roots,
-		OnFinish:      func(*flow.Flow) { finished.Add(1) },
+		NewID:         st.NextID,
+		OnFinish: func(f *flow.Flow) {
+			f.Findings = checker.Check(f)
+			st.Put(f) // blocks rather than drop a flow; fails only after Close
+		},
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -144,8 +155,25 @@ func runChild(rootsFile string, stdin io.Reader, stdout io.Writer) error {
 	if err := <-served; err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "FLOWS %d\nHWM %d\n", finished.Load(), peakRSS(os.Getpid()))
+	if err := st.Close(); err != nil {
+		return err
+	}
+	stored, err := storedFlows(filepath.Join(dir, "flows.db"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "STORED %d\nHWM %d\n", stored, peakRSS(os.Getpid()))
 	return nil
+}
+
+// storedFlows counts the flows in the store at path, reopened.
+func storedFlows(path string) (int, error) {
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	return st.Len()
 }
 
 // peakRSS reads VmHWM (kB) of pid.
@@ -234,7 +262,7 @@ func (c *childProxy) cpu() time.Duration {
 // on every Linux architecture Go supports.
 const clockTicks = 100
 
-// stop ends the child and returns its finished flows, peak RSS in MiB and
+// stop ends the child and returns the flows in its store, peak RSS in MiB and
 // the CPU time it used (user and system).
 func (c *childProxy) stop() (flows int64, rssMiB float64, cpu time.Duration, err error) {
 	c.stdin.Close()
@@ -243,7 +271,7 @@ func (c *childProxy) stop() (flows int64, rssMiB float64, cpu time.Duration, err
 		key, value, _ := strings.Cut(strings.TrimSpace(line), " ")
 		n, _ := strconv.ParseInt(value, 10, 64)
 		switch key {
-		case "FLOWS":
+		case "STORED":
 			flows = n
 		case "HWM":
 			rssMiB = float64(n) / 1024

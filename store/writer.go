@@ -172,6 +172,7 @@ func (s *Store) runWriter() {
 		// batchFlows halves after each failed commit, so that when the
 		// disk has a little room again, what fits is committed first.
 		batchFlows = maxBatchFlows
+		lastCommit time.Time
 	)
 	maxBytes := s.batchBytes()
 	for {
@@ -187,9 +188,14 @@ func (s *Store) runWriter() {
 			}
 			pending.push(it)
 		}
-		s.gather(&pending, maxBytes)
+		if failing {
+			// Retrying: waitRetry has waited, and holds the backlog to its limit.
+			lastCommit = time.Time{}
+		}
+		s.gather(&pending, maxBytes, lastCommit)
 		s.inBatch.Store(int64(pending.flows))
 		n, flows := pending.batch(batchFlows, maxBytes)
+		lastCommit = time.Now()
 		if err := s.commit(flows); err != nil {
 			batchFlows = max(1, len(flows)/2)
 			if !s.waitRetry(err, &pending, delay) {
@@ -256,14 +262,45 @@ func (s *Store) batchBytes() int64 {
 	return maxBatchBytes
 }
 
+// commitGap is the least time between the starts of two commits, unless a
+// batch is full or Flush or Close waits. Each commit costs about the same
+// whatever it holds (an fsync, the meta page, the last leaf of each
+// bucket rewritten): gathering a few milliseconds of flows into one
+// commit takes most of the recording's cost off a busy proxy. Flows are
+// recorded at most this much later; the viewer hears of them directly.
+const commitGap = 10 * time.Millisecond
+
 // gather moves whatever else is queued into pending, until it holds a
-// full batch.
-func (s *Store) gather(pending *backlog, maxBytes int64) {
-	for pending.flows < maxBatchFlows && pending.bytes < maxBytes && !pending.items[len(pending.items)-1].stop {
+// full batch, waiting for more until commitGap after the previous commit
+// began unless a Flush or Close marker is pending.
+func (s *Store) gather(pending *backlog, maxBytes int64, lastCommit time.Time) {
+	var wait <-chan time.Time
+	if gap := commitGap - time.Since(lastCommit); gap > 0 {
+		timer := time.NewTimer(gap)
+		defer timer.Stop()
+		wait = timer.C
+	}
+	for pending.flows < maxBatchFlows && pending.bytes < maxBytes {
+		if last := pending.items[len(pending.items)-1]; last.stop || last.done != nil {
+			wait = nil // someone waits for this commit
+		}
 		select {
 		case it := <-s.queue:
 			pending.push(it)
+			s.inBatch.Store(int64(pending.flows)) // still counted by QueueDepth
+			continue
 		default:
+		}
+		if wait == nil {
+			return
+		}
+		select {
+		case it := <-s.queue:
+			pending.push(it)
+			s.inBatch.Store(int64(pending.flows))
+		case <-wait:
+			return
+		case <-s.abort:
 			return
 		}
 	}

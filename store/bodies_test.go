@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -134,19 +133,7 @@ func TestLargeBodyIsCopiedOnceWhenCommitted(t *testing.T) {
 // A store of format 1 (bodies whole) opens, is marked current, and reads
 // old and new bodies alike.
 func TestFormat1StoreIsReadAndMarkedCurrent(t *testing.T) {
-	frozen, err := os.ReadFile(filepath.Join("testdata", "v2.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "flows.db")
-	if err := os.WriteFile(path, frozen, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openFixtureCopy(t, filepath.Join("testdata", "v2.db"))
 	var format uint64
 	s.view(func(tx *bolt.Tx) error {
 		format = binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get(metaFormat))

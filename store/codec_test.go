@@ -158,16 +158,10 @@ func writeFixture(t *testing.T, dbPath, jsonPath string) {
 	}
 }
 
-func checkFixture(t *testing.T, version int, dbPath, jsonPath string) {
-	js, err := os.ReadFile(jsonPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []*flow.Flow
-	if err := json.Unmarshal(js, &want); err != nil {
-		t.Fatal(err)
-	}
-	// Work on a copy: opening may write to the file, and the fixture is frozen.
+// openFixtureCopy opens a copy of a frozen database: opening may write to
+// the file (marking its format current), and the fixture must not change.
+func openFixtureCopy(t *testing.T, dbPath string) *Store {
+	t.Helper()
 	frozen, err := os.ReadFile(dbPath)
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +174,20 @@ func checkFixture(t *testing.T, version int, dbPath, jsonPath string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func checkFixture(t *testing.T, version int, dbPath, jsonPath string) {
+	js, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []*flow.Flow
+	if err := json.Unmarshal(js, &want); err != nil {
+		t.Fatal(err)
+	}
+	s := openFixtureCopy(t, dbPath)
 	if n, _ := s.Len(); n != len(want) {
 		t.Fatalf("fixture has %d flows, want %d", n, len(want))
 	}

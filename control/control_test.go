@@ -224,3 +224,30 @@ func TestListenReplacesStaleSocketOnly(t *testing.T) {
 		t.Errorf("Listen over a live socket: error = %v, want a refusal", err)
 	}
 }
+
+// onpath starts Serve in a goroutine and may shut down before it runs:
+// Serve must then return at once, and close its listener.
+func TestShutdownBeforeServe(t *testing.T) {
+	path := SocketPath(t.TempDir())
+	l, err := Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Backend: &memoryBackend{}}
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(l) }()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve after Shutdown = %v, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve after Shutdown still serving after 5 s")
+	}
+	if _, err := Dial(path); !errors.Is(err, ErrNoServer) {
+		t.Errorf("Dial after Serve returned: %v, want ErrNoServer", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"onpath/flow"
@@ -44,7 +45,10 @@ func Listen(path string) (net.Listener, error) {
 type Server struct {
 	Backend Backend
 	Logger  *slog.Logger // nil: silent
-	srv     *http.Server
+
+	mu   sync.Mutex // guards srv and shut: Serve runs in its own goroutine
+	srv  *http.Server
+	shut bool
 }
 
 // Serve answers on l until Shutdown.
@@ -57,20 +61,34 @@ func (s *Server) Serve(l net.Listener) error {
 	mux.HandleFunc("POST /import", s.importFlows)
 	mux.HandleFunc("POST /clear", s.clear)
 	mux.HandleFunc("POST /recompute", s.recompute)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	err := s.srv.Serve(l)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.mu.Lock()
+	if s.shut {
+		// Shutdown came first: serve nothing.
+		s.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	s.srv = srv
+	s.mu.Unlock()
+	err := srv.Serve(l)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return err
 }
 
-// Shutdown stops the server, letting requests in progress finish until ctx is done.
+// Shutdown stops the server, letting requests in progress finish until ctx
+// is done. A Serve that has not started yet returns at once.
 func (s *Server) Shutdown(ctx context.Context) error {
-	if s.srv == nil {
+	s.mu.Lock()
+	s.shut = true
+	srv := s.srv
+	s.mu.Unlock()
+	if srv == nil {
 		return nil
 	}
-	return s.srv.Shutdown(ctx)
+	return srv.Shutdown(ctx)
 }
 
 func (s *Server) fail(w http.ResponseWriter, err error) {

@@ -290,7 +290,20 @@ func (ex *exchange) trace() *httptrace.ClientTrace {
 			set(func() { ex.f.Timings.TLSDone = now(); ex.tlsErr = err })
 		},
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
-			set(func() { ex.f.Timings.RequestSent = now(); ex.wroteRequest = true; ex.wroteErr = info.Err })
+			set(func() {
+				sent := now()
+				// The transport reports the write from its writer goroutine,
+				// which may run after its reader saw the answer (HTTP/2
+				// especially). A request without a body was sent before any
+				// answer to it could come; one with a body may really be
+				// answered early, and keeps its time.
+				if first := ex.f.Timings.FirstByte; !first.IsZero() && first.Before(sent) && ex.reqBody.size == 0 {
+					sent = first
+				}
+				ex.f.Timings.RequestSent = sent
+				ex.wroteRequest = true
+				ex.wroteErr = info.Err
+			})
 		},
 		GotFirstResponseByte: func() { set(func() { ex.f.Timings.FirstByte = now() }) },
 	}

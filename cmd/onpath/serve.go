@@ -149,7 +149,11 @@ func runProxy(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%v\nIs another onpath running on %s? Stop it, or use another --dir.", err, dir)
 	}
 	ctlServer := &control.Server{Backend: backend}
-	go ctlServer.Serve(ctl)
+	ctlDone := make(chan struct{})
+	go func() {
+		defer close(ctlDone)
+		ctlServer.Serve(ctl)
+	}()
 
 	writeBanner(e, ln.Addr().String(), dir, authority, created, o)
 
@@ -185,6 +189,10 @@ func runProxy(ctx context.Context, e *env, args []string) error {
 		runErr = fmt.Errorf("shutdown: %w", err)
 	}
 	ctlServer.Shutdown(shutdownCtx)
+	// Closed here too, in case Serve had not started: once Run returns,
+	// nothing answers on the socket and the next onpath may take the dir.
+	ctl.Close()
+	<-ctlDone
 	if err := st.Close(); err != nil {
 		return fmt.Errorf("saving flows: %w", err)
 	}

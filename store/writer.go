@@ -271,8 +271,8 @@ func (s *Store) batchBytes() int64 {
 const commitGap = 10 * time.Millisecond
 
 // gather moves whatever else is queued into pending, until it holds a
-// full batch, waiting for more until commitGap after the previous commit
-// began unless a Flush or Close marker is pending.
+// full batch or Close's marker, waiting for more until commitGap after
+// the previous commit began unless a Flush marker is pending.
 func (s *Store) gather(pending *backlog, maxBytes int64, lastCommit time.Time) {
 	var wait <-chan time.Time
 	if gap := commitGap - time.Since(lastCommit); gap > 0 {
@@ -281,8 +281,12 @@ func (s *Store) gather(pending *backlog, maxBytes int64, lastCommit time.Time) {
 		wait = timer.C
 	}
 	for pending.flows < maxBatchFlows && pending.bytes < maxBytes {
-		if last := pending.items[len(pending.items)-1]; last.stop || last.done != nil {
-			wait = nil // someone waits for this commit
+		last := pending.items[len(pending.items)-1]
+		if last.stop {
+			return // Close's marker is the last item
+		}
+		if last.done != nil {
+			wait = nil // a Flush waits for this commit
 		}
 		select {
 		case it := <-s.queue:

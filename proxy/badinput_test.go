@@ -241,6 +241,20 @@ func TestMalformedRequestsGet400(t *testing.T) {
 			if got, body := rawAnswer(t, h.addr, c.payload); got != c.want {
 				t.Errorf("got %d %q, want %d", got, body, c.want)
 			}
+			// net/http answered before any handler ran; the flow is
+			// recorded all the same, with the answer and what was known
+			// of the request.
+			f := h.flowWhere(func(f *flow.Flow) bool { return f.Error != nil && f.Error.Phase == flow.PhaseProxy })
+			if !strings.Contains(f.Error.Message, fmt.Sprintf("answered \"%d ", c.want)) && !strings.Contains(f.Error.Message, fmt.Sprintf("answered \"Unsupported")) {
+				t.Errorf("flow error %q does not give the answer %d", f.Error.Message, c.want)
+			}
+			if c.want == http.StatusNotImplemented && !strings.Contains(f.Error.Message, "Unsupported transfer encoding") {
+				t.Errorf("flow error %q does not give the 501's text", f.Error.Message)
+			}
+			line, _, _ := strings.Cut(c.payload, "\r\n")
+			if fields := strings.Fields(line); len(fields) == 3 && strings.HasPrefix(fields[1], "http://") && f.Request.URL != fields[1] {
+				t.Errorf("flow URL %q, want %q from the request line", f.Request.URL, fields[1])
+			}
 			s.checkSub(t, c.name)
 		})
 	}

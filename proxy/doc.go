@@ -45,8 +45,11 @@
 //     arrived, and MaxHeaderBytes (64 KiB) its size. Plain requests get
 //     net/http's answers: 400 for malformed request lines, headers, Host,
 //     or two differing Content-Lengths; 431 over the size; 501 for a
-//     Transfer-Encoding other than one "chunked". These are answered before
-//     a flow exists and are not recorded.
+//     Transfer-Encoding other than one "chunked". net/http answers these
+//     before any handler runs; the client connection recognises the answer
+//     as it is written and records a flow with error phase proxy, the
+//     answer, and the request line (its URL when the line has an absolute
+//     one).
 //   - Inside MITM, goproxy reads requests with http.ReadRequest, which has
 //     no size limit and answers nothing on a parse error: a malformed
 //     request closes the connection (not recorded), and the proxy's own

@@ -2,8 +2,13 @@ package proxy
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+
+	"onpath/flow"
 )
 
 // net/http accepts a request with both Content-Length and
@@ -17,11 +22,13 @@ import (
 // re-framed (see the package doc).
 
 // headScanner finds the end of one raw request head and whether it
-// carries both framing headers.
+// carries both framing headers. It keeps the head's first line, so that a
+// request net/http refuses before any handler runs can still be recorded.
 type headScanner struct {
 	buf   []byte
 	done  bool
 	limit int
+	line  []byte // the request line, once its end was read
 }
 
 // feed adds bytes read from the client; it reports true once, when a
@@ -36,6 +43,11 @@ func (s *headScanner) feed(p []byte) bool {
 		return false
 	}
 	s.buf = append(s.buf, p[:min(len(p), room)]...)
+	if s.line == nil {
+		if end := bytes.IndexByte(s.buf, '\n'); end >= 0 {
+			s.line = bytes.Clone(bytes.TrimSuffix(s.buf[:end], []byte("\r")))
+		}
+	}
 	head, complete := cutHead(s.buf)
 	if !complete {
 		return false
@@ -44,7 +56,41 @@ func (s *headScanner) feed(p []byte) bool {
 	return hasBothFramings(head)
 }
 
-func (s *headScanner) reset() { s.buf, s.done = nil, false }
+func (s *headScanner) reset() { s.buf, s.done, s.line = nil, false, nil }
+
+// net/http answers a request it cannot read (a malformed request line or
+// header, a head over MaxHeaderBytes, an unsupported Transfer-Encoding)
+// itself, before any handler runs, with one write of this shape:
+//
+//	HTTP/1.1 400 Bad Request: malformed Host header
+//	Content-Type: text/plain; charset=utf-8
+//	Connection: close
+//
+//	400 Bad Request: malformed Host header
+const serverRefusalHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+// parseServerRefusal recognises net/http's own answer to an unreadable
+// request, and returns its status and text.
+func parseServerRefusal(p []byte) (status int, text string, ok bool) {
+	rest, ok := bytes.CutPrefix(p, []byte("HTTP/1.1 "))
+	if !ok {
+		return 0, "", false
+	}
+	statusLine, body, ok := bytes.Cut(rest, []byte(serverRefusalHeaders))
+	if !ok || len(statusLine) < 4 || statusLine[3] != ' ' {
+		return 0, "", false
+	}
+	status, err := strconv.Atoi(string(statusLine[:3]))
+	if err != nil || status < 400 || status > 599 || len(body) == 0 {
+		return 0, "", false
+	}
+	// The status text is net/http's own; a handler's answer carries more
+	// headers (Date at least) and never matches the shape above.
+	if reason := string(statusLine[4:]); reason != http.StatusText(status) && !strings.HasPrefix(reason, http.StatusText(status)+": ") {
+		return 0, "", false
+	}
+	return status, string(body), true
+}
 
 // cutHead returns the head up to its blank line (CRLF or bare LF, as
 // net/textproto accepts both).
@@ -87,4 +133,32 @@ func ambiguousFramingRefusal() *refusal {
 		reason: "the request has both Content-Length and Transfer-Encoding (a request-smuggling shape); send one of them",
 		header: http.Header{"Connection": {"close"}},
 	}
+}
+
+// recordRefusedRequest records a request net/http refused before any
+// handler ran, so that a malformed request shows in the flows with what
+// it got. The request is known only by its line; its URL is kept when the
+// line names an absolute http(s) URL.
+func (p *Proxy) recordRefusedRequest(c *idleConn, requestLine []byte, status int, text string) {
+	req := flow.Request{}
+	if fields := strings.Fields(string(requestLine)); len(fields) == 3 {
+		req.Method, req.Proto = fields[0], fields[2]
+		if u, err := url.Parse(fields[1]); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+			req.URL = u.String()
+		}
+	}
+	line := string(requestLine)
+	if len(line) > 200 {
+		line = line[:200] + "…"
+	}
+	msg := fmt.Sprintf("the request could not be read and was answered %q (request line %q)", text, line)
+	if requestLine == nil {
+		msg = fmt.Sprintf("the request could not be read and was answered %q (its first line was never complete)", text)
+	}
+	ex := p.startExchange(flow.KindHTTP, nil, req, flow.Conn{Addr: c.RemoteAddr().String()})
+	if ex == nil {
+		return
+	}
+	ex.fail(flow.PhaseProxy, msg)
+	ex.finish()
 }

@@ -52,3 +52,27 @@ func TestHeadScannerResets(t *testing.T) {
 		t.Error("head after reset: not reported")
 	}
 }
+
+func TestParseServerRefusal(t *testing.T) {
+	tests := []struct {
+		name, answer string
+		status       int
+		text         string
+	}{
+		{"400 with a reason", "HTTP/1.1 400 Bad Request: malformed Host header" + serverRefusalHeaders + "400 Bad Request: malformed Host header", 400, "400 Bad Request: malformed Host header"},
+		{"431", "HTTP/1.1 431 Request Header Fields Too Large" + serverRefusalHeaders + "431 Request Header Fields Too Large", 431, "431 Request Header Fields Too Large"},
+		{"501", "HTTP/1.1 501 Not Implemented" + serverRefusalHeaders + "Unsupported transfer encoding", 501, "Unsupported transfer encoding"},
+		{"a handler's 400 has more headers", "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nDate: Fri, 27 Nov 2026 12:00:00 GMT\r\nConnection: close\r\n\r\nno", 0, ""},
+		{"a success", "HTTP/1.1 200 OK" + serverRefusalHeaders + "200 OK", 0, ""},
+		{"a status text not net/http's", "HTTP/1.1 400 Nope" + serverRefusalHeaders + "400 Nope", 0, ""},
+		{"HTTP/1.0", "HTTP/1.0 400 Bad Request" + serverRefusalHeaders + "400 Bad Request", 0, ""},
+		{"no body", "HTTP/1.1 400 Bad Request" + serverRefusalHeaders, 0, ""},
+		{"a goproxy 502", "HTTP/1.1 502 Bad Gateway\r\n\r\ndial tcp: refused", 0, ""},
+	}
+	for _, tt := range tests {
+		status, text, ok := parseServerRefusal([]byte(tt.answer))
+		if ok != (tt.status != 0) || status != tt.status || text != tt.text {
+			t.Errorf("%s: got %d %q %v, want %d %q", tt.name, status, text, ok, tt.status, tt.text)
+		}
+	}
+}

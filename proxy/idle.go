@@ -52,6 +52,10 @@ type idleConn struct {
 	scanMu    sync.Mutex
 	scan      *headScanner
 	ambiguous atomic.Bool // the last scanned head had Content-Length and Transfer-Encoding
+
+	// onRefused, when set, hears of a request net/http answered itself
+	// because it could not read it: the request line and the answer.
+	onRefused func(c *idleConn, requestLine []byte, status int, text string)
 }
 
 // Reasons the head clock closed a connection.
@@ -188,11 +192,32 @@ func (c *idleConn) Read(p []byte) (int, error) {
 }
 
 func (c *idleConn) Write(p []byte) (int, error) {
+	if c.onRefused != nil && c.active.Load() == 0 && len(p) > 9 && p[0] == 'H' {
+		c.noteRefusal(p)
+	}
 	n, err := c.Conn.Write(p)
 	if n > 0 {
 		c.touch()
 	}
 	return n, err
+}
+
+// noteRefusal reports p if it is net/http's own answer to a request it
+// could not read: no exchange is in flight and the head scanner still
+// holds that request's line.
+func (c *idleConn) noteRefusal(p []byte) {
+	status, text, ok := parseServerRefusal(p)
+	if !ok {
+		return
+	}
+	c.scanMu.Lock()
+	if c.scan == nil {
+		c.scanMu.Unlock()
+		return
+	}
+	line := c.scan.line
+	c.scanMu.Unlock()
+	c.onRefused(c, line, status, text)
 }
 
 func (c *idleConn) Close() error {
@@ -234,6 +259,7 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 	}
 	ic := newIdleConn(c, l.p.idleTimeout(), l.p.forgetConn)
 	ic.limitHeads(l.p.headerTimeout(), int64(l.p.maxHeaderBytes())+headSlack)
+	ic.onRefused = l.p.recordRefusedRequest
 	l.p.trackConn(ic)
 	return ic, nil
 }

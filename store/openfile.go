@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -47,8 +48,9 @@ func openBoltOnce(path string, timeout time.Duration) (db *bolt.DB, current bool
 			FreelistType: bolt.FreelistMapType,
 			// Growing the map makes bbolt copy every value the open
 			// transaction has written (a large body, again and again as the
-			// file doubles); address space is cheap, so map 1 GiB at once.
-			InitialMmapSize: 1 << 30,
+			// file doubles); address space is cheap, so map 1 GiB at once
+			// (256 MiB on 32-bit systems).
+			InitialMmapSize: min(1<<30, math.MaxInt/8),
 			OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
 				f, err := os.OpenFile(name, flag, perm)
 				file = f

@@ -73,8 +73,8 @@ const serverRefusalHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nCon
 // request, and returns its status and text.
 func parseServerRefusal(p []byte) (status int, text string, ok bool) {
 	rest, ok := bytes.CutPrefix(p, []byte("HTTP/1.1 "))
-	if !ok {
-		return 0, "", false
+	if !ok || len(rest) == 0 || (rest[0] != '4' && rest[0] != '5') {
+		return 0, "", false // most often a response being flushed: cheap to skip
 	}
 	statusLine, body, ok := bytes.Cut(rest, []byte(serverRefusalHeaders))
 	if !ok || len(statusLine) < 4 || statusLine[3] != ' ' {

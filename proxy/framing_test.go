@@ -68,6 +68,8 @@ func TestParseServerRefusal(t *testing.T) {
 		{"HTTP/1.0", "HTTP/1.0 400 Bad Request" + serverRefusalHeaders + "400 Bad Request", 0, ""},
 		{"no body", "HTTP/1.1 400 Bad Request" + serverRefusalHeaders, 0, ""},
 		{"a goproxy 502", "HTTP/1.1 502 Bad Gateway\r\n\r\ndial tcp: refused", 0, ""},
+		{"the prefix alone", "HTTP/1.1 ", 0, ""},
+		{"a status line cut short", "HTTP/1.1 40", 0, ""},
 	}
 	for _, tt := range tests {
 		status, text, ok := parseServerRefusal([]byte(tt.answer))

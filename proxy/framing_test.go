@@ -78,3 +78,17 @@ func TestParseServerRefusal(t *testing.T) {
 		}
 	}
 }
+
+// net/http's refusal is recognised in whatever the proxy writes to a plain
+// client while no exchange is in flight; nothing written there may panic.
+func FuzzParseServerRefusal(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 400 Bad Request" + serverRefusalHeaders + "400 Bad Request"))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nDate: x\r\n\r\nbody"))
+	f.Add([]byte("HTTP/1.1 "))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		status, text, ok := parseServerRefusal(p)
+		if ok && (status < 400 || status > 599 || text == "") {
+			t.Errorf("accepted %q as a refusal with status %d, text %q", p, status, text)
+		}
+	})
+}

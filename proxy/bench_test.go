@@ -7,25 +7,22 @@ package proxy
 //	go test -run '^$' -bench . -benchtime 1x ./proxy
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"runtime"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"onpath/ca"
 	"onpath/flow"
+	"onpath/internal/loadgen"
 	"onpath/internal/testupstream"
 )
 
@@ -40,85 +37,22 @@ const (
 
 // bestOf runs direct and proxied loads alternately and keeps the fastest
 // run of each.
-func bestOf(direct, proxied func() loadResult) (d, p loadResult) {
+func bestOf(direct, proxied func() loadgen.Result) (d, p loadgen.Result) {
 	for range benchRounds {
-		if r := direct(); r.rps() > d.rps() || d.elapsed == 0 {
+		if r := direct(); r.RPS() > d.RPS() || d.Elapsed == 0 {
 			d = r
 		}
-		if r := proxied(); r.rps() > p.rps() || p.elapsed == 0 {
+		if r := proxied(); r.RPS() > p.RPS() || p.Elapsed == 0 {
 			p = r
 		}
 	}
 	return d, p
 }
 
-type loadResult struct {
-	requests, errors int
-	elapsed          time.Duration
-	latencies        []time.Duration
-}
-
-func (r loadResult) rps() float64 {
-	if r.elapsed == 0 {
-		return 0
-	}
-	return float64(r.requests) / r.elapsed.Seconds()
-}
-
-func (r loadResult) percentile(p float64) time.Duration {
-	if len(r.latencies) == 0 {
-		return 0
-	}
-	return r.latencies[min(len(r.latencies)-1, int(float64(len(r.latencies))*p))]
-}
-
-// runLoad calls do from concurrency goroutines until benchPhase elapsed or
-// benchMaxRequests were sent.
-func runLoad(concurrency int, do func() error) loadResult {
-	var sent atomic.Int64
-	var mu sync.Mutex
-	res := loadResult{}
-	start := time.Now()
-	deadline := start.Add(benchPhase)
-	var wg sync.WaitGroup
-	for range concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var lat []time.Duration
-			errs := 0
-			for time.Now().Before(deadline) && sent.Add(1) <= benchMaxRequests {
-				t0 := time.Now()
-				if err := do(); err != nil {
-					errs++
-					continue
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			mu.Lock()
-			res.latencies = append(res.latencies, lat...)
-			res.errors += errs
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	res.elapsed = time.Since(start)
-	res.requests = len(res.latencies)
-	slices.Sort(res.latencies)
-	return res
-}
-
-func fetch(c *http.Client, u string) error {
-	resp, err := c.Get(u)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return err
+// runLoad calls do from benchConcurrency goroutines until benchPhase
+// elapsed or benchMaxRequests were sent.
+func runLoad(do func() error) loadgen.Result {
+	return loadgen.ClosedLoop(context.Background(), benchConcurrency, benchPhase, benchMaxRequests, func(int) error { return do() })
 }
 
 // benchProxy is a proxy that counts finished flows instead of keeping them.
@@ -140,19 +74,6 @@ func benchUpstreams(b *testing.B) (plain, secure string, roots *testupstream.Ups
 	return p.URL + "/small", s.URL + "/small", nil
 }
 
-func clientFor(proxyAddr string, roots *tls.Config, keepAlive bool) *http.Client {
-	tr := &http.Transport{
-		TLSClientConfig:     roots,
-		MaxIdleConnsPerHost: benchConcurrency * 2,
-		DisableKeepAlives:   !keepAlive,
-		DisableCompression:  true,
-	}
-	if proxyAddr != "" {
-		tr.Proxy = http.ProxyURL(&url.URL{Scheme: "http", Host: proxyAddr})
-	}
-	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
-}
-
 // BenchmarkProxyVsDirect: requests/s and p50/p99 latency at concurrency
 // 32, for HTTP and HTTPS keep-alive and HTTPS with a new connection per
 // request, through the proxy and directly.
@@ -172,30 +93,30 @@ func BenchmarkProxyVsDirect(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			direct := clientFor("", upstreamTLS, c.keepAlive)
-			proxied := clientFor(h.addr, proxyTLS, c.keepAlive)
+			direct := loadgen.Client("", upstreamTLS, c.keepAlive, 2*benchConcurrency)
+			proxied := loadgen.Client(h.addr, proxyTLS, c.keepAlive, 2*benchConcurrency)
 			defer direct.CloseIdleConnections()
 			defer proxied.CloseIdleConnections()
 			before := finished.Load()
 			var sent int64
 			d, p := bestOf(
-				func() loadResult { return runLoad(benchConcurrency, func() error { return fetch(direct, c.url) }) },
-				func() loadResult {
-					r := runLoad(benchConcurrency, func() error { return fetch(proxied, c.url) })
-					sent += int64(r.requests + r.errors)
+				func() loadgen.Result { return runLoad(func() error { return loadgen.Fetch(direct, c.url, -1) }) },
+				func() loadgen.Result {
+					r := runLoad(func() error { return loadgen.Fetch(proxied, c.url, -1) })
+					sent += int64(r.Answered() + r.Errors)
 					return r
 				})
 			proxied.CloseIdleConnections()
 			lost := waitFlows(finished, before+sent, 10*time.Second)
-			b.ReportMetric(p.rps(), "proxy-req/s")
-			b.ReportMetric(d.rps(), "direct-req/s")
-			b.ReportMetric(p.rps()/d.rps(), "throughput-ratio")
-			b.ReportMetric(float64(p.percentile(0.50).Microseconds()), "proxy-p50-µs")
-			b.ReportMetric(float64(p.percentile(0.99).Microseconds()), "proxy-p99-µs")
-			b.ReportMetric(float64(d.percentile(0.50).Microseconds()), "direct-p50-µs")
-			b.ReportMetric(float64(d.percentile(0.99).Microseconds()), "direct-p99-µs")
-			b.ReportMetric(float64((p.percentile(0.99) - d.percentile(0.99)).Microseconds()), "added-p99-µs")
-			b.ReportMetric(float64(p.errors+d.errors), "errors")
+			b.ReportMetric(p.RPS(), "proxy-req/s")
+			b.ReportMetric(d.RPS(), "direct-req/s")
+			b.ReportMetric(p.RPS()/d.RPS(), "throughput-ratio")
+			b.ReportMetric(float64(p.Percentile(0.50).Microseconds()), "proxy-p50-µs")
+			b.ReportMetric(float64(p.Percentile(0.99).Microseconds()), "proxy-p99-µs")
+			b.ReportMetric(float64(d.Percentile(0.50).Microseconds()), "direct-p50-µs")
+			b.ReportMetric(float64(d.Percentile(0.99).Microseconds()), "direct-p99-µs")
+			b.ReportMetric(float64((p.Percentile(0.99) - d.Percentile(0.99)).Microseconds()), "added-p99-µs")
+			b.ReportMetric(float64(p.Errors+d.Errors), "errors")
 			b.ReportMetric(float64(lost), "flows-lost")
 		})
 	}
@@ -221,29 +142,7 @@ func BenchmarkFirstRequestPerHost(b *testing.B) {
 	h, _ := benchProxy(b)
 	target := strings.TrimPrefix(strings.TrimSuffix(secureURL, "/small"), "https://")
 
-	request := func(sni string) error {
-		conn, err := net.Dial("tcp", h.addr)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		conn.SetDeadline(time.Now().Add(10 * time.Second))
-		fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target)
-		br := bufio.NewReader(conn)
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil || resp.StatusCode != 200 {
-			return fmt.Errorf("CONNECT: %v %v", resp, err)
-		}
-		tc := tls.Client(&bufferedConn{conn, br}, &tls.Config{ServerName: sni, RootCAs: h.roots})
-		fmt.Fprintf(tc, "GET /small HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target)
-		resp, err = http.ReadResponse(bufio.NewReader(tc), nil)
-		if err != nil {
-			return err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return nil
-	}
+	request := func(sni string) error { return loadgen.TunnelGet(h.addr, target, sni, "/small", h.roots) }
 	timeEach := func(name func(i int) string) (time.Duration, error) {
 		start := time.Now()
 		for i := range hosts {
@@ -310,10 +209,10 @@ func BenchmarkLargeTransfer(b *testing.B) {
 	})
 	up := testupstream.StartTLS(b, handler)
 	h, _ := benchProxy(b)
-	direct := clientFor("", &tls.Config{RootCAs: testupstream.Roots()}, true)
-	proxied := clientFor(h.addr, &tls.Config{RootCAs: h.roots}, true)
+	direct := loadgen.Client("", &tls.Config{RootCAs: testupstream.Roots()}, true, 2*benchConcurrency)
+	proxied := loadgen.Client(h.addr, &tls.Config{RootCAs: h.roots}, true, 2*benchConcurrency)
 
-	download := func(c *http.Client) error { return fetch(c, up.URL+"/download") }
+	download := func(c *http.Client) error { return loadgen.Fetch(c, up.URL+"/download", -1) }
 	upload := func(c *http.Client) error {
 		resp, err := c.Post(up.URL+"/upload", "application/octet-stream", io.LimitReader(repeatReader(chunk), size))
 		if err != nil {

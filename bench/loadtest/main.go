@@ -19,7 +19,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,7 +26,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,13 +33,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"onpath/audit"
 	"onpath/ca"
 	"onpath/flow"
+	"onpath/internal/loadgen"
 	"onpath/proxy"
 	"onpath/store"
 )
@@ -347,29 +344,29 @@ func runParent(o options, stdout io.Writer) error {
 		{"https keep-alive", secure.URL + "/small", true},
 		{"https new conn", secure.URL + "/small", false},
 	} {
-		direct := client("", upstreamTLS, ph.keepAlive, o.concurrency)
-		proxied := client(child.addr, proxyTLS, ph.keepAlive, o.concurrency)
-		var d, p result
+		direct := loadgen.Client("", upstreamTLS, ph.keepAlive, 2*o.concurrency)
+		proxied := loadgen.Client(child.addr, proxyTLS, ph.keepAlive, 2*o.concurrency)
+		var d, p loadgen.Result
 		var proxyCPU time.Duration // over all proxied rounds of this phase
 		var proxyRequests int
 		for range max(1, o.rounds) {
-			if r := load(o, func() error { return fetch(direct, ph.url) }); r.rps() > d.rps() {
+			if r := load(o, func() error { return loadgen.Fetch(direct, ph.url, -1) }); r.RPS() > d.RPS() {
 				d = r
 			}
 			cpuBefore := child.cpu()
-			r := load(o, func() error { return fetch(proxied, ph.url) })
+			r := load(o, func() error { return loadgen.Fetch(proxied, ph.url, -1) })
 			proxyCPU += child.cpu() - cpuBefore
-			proxyRequests += len(r.lat)
-			sent += int64(len(r.lat) + r.errs)
-			if r.rps() > p.rps() {
+			proxyRequests += r.Answered()
+			sent += int64(r.Answered() + r.Errors)
+			if r.RPS() > p.RPS() {
 				p = r
 			}
 		}
 		direct.CloseIdleConnections()
 		proxied.CloseIdleConnections()
 		fmt.Fprintf(stdout, "%-16s %10.0f %10.0f %7.2f %9s %9s %9s %9s %9s %8.0f   errors %d/%d\n", ph.name,
-			p.rps(), d.rps(), p.rps()/d.rps(), ms(p.pct(0.5)), ms(d.pct(0.5)), ms(p.pct(0.99)), ms(d.pct(0.99)),
-			ms(p.pct(0.99)-d.pct(0.99)), float64(proxyCPU.Microseconds())/float64(max(1, proxyRequests)), p.errs, d.errs)
+			p.RPS(), d.RPS(), p.RPS()/d.RPS(), ms(p.Percentile(0.5)), ms(d.Percentile(0.5)), ms(p.Percentile(0.99)), ms(d.Percentile(0.99)),
+			ms(p.Percentile(0.99)-d.Percentile(0.99)), float64(proxyCPU.Microseconds())/float64(max(1, proxyRequests)), p.Errors, d.Errors)
 	}
 
 	// Leaf minting: the first request to each of o.hosts names.
@@ -408,14 +405,14 @@ func runParent(o options, stdout io.Writer) error {
 		return err
 	}
 	proxyTLS = &tls.Config{RootCAs: child.roots}
-	direct := client("", upstreamTLS, true, 1)
-	proxied := client(child.addr, proxyTLS, true, 1)
+	direct := loadgen.Client("", upstreamTLS, true, 2)
+	proxied := loadgen.Client(child.addr, proxyTLS, true, 2)
 	fmt.Fprintf(stdout, "\n%-16s %10s %10s %7s\n", "transfer", "proxy MB/s", "direct MB/s", "ratio")
 	for _, tr := range []struct {
 		name string
 		do   func(*http.Client) error
 	}{
-		{fmt.Sprintf("download %d MiB", o.sizeMiB), func(c *http.Client) error { return fetch(c, secure.URL+"/download") }},
+		{fmt.Sprintf("download %d MiB", o.sizeMiB), func(c *http.Client) error { return loadgen.Fetch(c, secure.URL+"/download", size) }},
 		{fmt.Sprintf("upload %d MiB", o.sizeMiB), func(c *http.Client) error {
 			resp, err := c.Post(secure.URL+"/upload", "application/octet-stream", io.LimitReader(repeat(chunk), size))
 			if err != nil {
@@ -459,60 +456,11 @@ func runParent(o options, stdout io.Writer) error {
 	return nil
 }
 
-type result struct {
-	lat     []time.Duration
-	errs    int
-	elapsed time.Duration
-}
-
-func (r result) rps() float64 {
-	if r.elapsed == 0 {
-		return 0
-	}
-	return float64(len(r.lat)) / r.elapsed.Seconds()
-}
-
-func (r result) pct(p float64) time.Duration {
-	if len(r.lat) == 0 {
-		return 0
-	}
-	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
-}
-
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
 
 // load runs do from o.concurrency goroutines for o.duration, at most o.maxRequests times.
-func load(o options, do func() error) result {
-	var count atomic.Int64
-	var mu sync.Mutex
-	var res result
-	start := time.Now()
-	deadline := start.Add(o.duration)
-	var wg sync.WaitGroup
-	for range o.concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var lat []time.Duration
-			errs := 0
-			for time.Now().Before(deadline) && count.Add(1) <= int64(o.maxRequests) {
-				t0 := time.Now()
-				if err := do(); err != nil {
-					errs++
-					continue
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			mu.Lock()
-			res.lat = append(res.lat, lat...)
-			res.errs += errs
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	res.elapsed = time.Since(start)
-	slices.Sort(res.lat)
-	return res
+func load(o options, do func() error) loadgen.Result {
+	return loadgen.ClosedLoop(context.Background(), o.concurrency, o.duration, o.maxRequests, func(int) error { return do() })
 }
 
 func median(d []time.Duration) time.Duration {
@@ -531,69 +479,10 @@ func timeRequests(n int, do func(int) error) (time.Duration, error) {
 	return time.Since(start) / time.Duration(n), nil
 }
 
-// firstRequest opens a CONNECT tunnel to target and sends one request with
-// sni as the TLS server name, so the proxy needs a leaf for sni.
+// firstRequest sends one request through a new tunnel to target with sni
+// as the TLS server name, so the proxy needs a leaf for sni.
 func firstRequest(c *childProxy, target, sni string) error {
-	conn, err := net.Dial("tcp", c.addr)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target)
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("CONNECT: %s", resp.Status)
-	}
-	tc := tls.Client(&readerConn{conn, br}, &tls.Config{ServerName: sni, RootCAs: c.roots})
-	fmt.Fprintf(tc, "GET /small HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", target)
-	resp, err = http.ReadResponse(bufio.NewReader(tc), nil)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return err
-	}
-	return nil
-}
-
-type readerConn struct {
-	net.Conn
-	r io.Reader
-}
-
-func (c *readerConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
-func client(proxyAddr string, tlsConfig *tls.Config, keepAlive bool, concurrency int) *http.Client {
-	tr := &http.Transport{
-		TLSClientConfig:     tlsConfig,
-		DisableKeepAlives:   !keepAlive,
-		MaxIdleConnsPerHost: concurrency * 2,
-		DisableCompression:  true,
-	}
-	if proxyAddr != "" {
-		tr.Proxy = http.ProxyURL(&url.URL{Scheme: "http", Host: proxyAddr})
-	}
-	return &http.Client{Transport: tr, Timeout: 60 * time.Second}
-}
-
-func fetch(c *http.Client, u string) error {
-	resp, err := c.Get(u)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	return err
+	return loadgen.TunnelGet(c.addr, target, sni, "/small", c.roots)
 }
 
 type repeat []byte

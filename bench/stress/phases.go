@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"onpath/internal/loadgen"
 )
 
 const smallLen = 1024 // bytes of /small
@@ -111,7 +113,7 @@ func (b *bench) concurrency(ctx context.Context) (*section, error) {
 	}
 	url := b.up.tlsURL + "/small"
 	r := closedLoop(ctx, o.clients, o.concurrencyFor, o.maxRequests, func(w int) error {
-		return fetch(clients[w], url, smallLen)
+		return loadgen.Fetch(clients[w], url, smallLen)
 	})
 	mem, _ := p.memory()
 	for _, c := range clients {
@@ -123,12 +125,12 @@ func (b *bench) concurrency(ctx context.Context) (*section, error) {
 	}
 	s := &section{title: fmt.Sprintf("%d concurrent keep-alive clients through HTTPS MITM for %s (onpath)", o.clients, o.concurrencyFor),
 		header: []string{"figure", "value"}}
-	s.row("requests answered", fmt.Sprint(r.answered()))
-	s.row("requests/s", perSec(r.rps()))
-	s.row("p50 / p99 latency (ms)", msec(r.pct(0.5))+" / "+msec(r.pct(0.99)))
-	s.row("errors", fmt.Sprint(r.errs))
+	s.row("requests answered", fmt.Sprint(r.Answered()))
+	s.row("requests/s", perSec(r.RPS()))
+	s.row("p50 / p99 latency (ms)", msec(r.Percentile(0.5))+" / "+msec(r.Percentile(0.99)))
+	s.row("errors", fmt.Sprint(r.Errors))
 	s.row("flows recorded", fmt.Sprint(recorded))
-	s.row("flows lost (answered − recorded)", lost(r.answered(), r.errs, recorded))
+	s.row("flows lost (answered − recorded)", lost(r.Answered(), r.Errors, recorded))
 	s.row("onpath RSS at the end / peak (MiB)", mib(mem.RSS)+" / "+mib(mem.HWM))
 	s.row("of which anonymous / file-backed: mapped flows.db (MiB)", mib(mem.Anon)+" / "+mib(mem.File))
 	noteErrors(s, "onpath", r)
@@ -150,8 +152,8 @@ func lost(answered, errs, recorded int) string {
 }
 
 func noteErrors(s *section, who string, r result) {
-	if r.errs > 0 {
-		s.note("%s errors (%d), first kinds: %s", who, r.errs, strings.Join(r.samples, "; "))
+	if r.Errors > 0 {
+		s.note("%s errors (%d), first kinds: %s", who, r.Errors, strings.Join(r.Samples, "; "))
 	}
 }
 
@@ -185,11 +187,11 @@ func (b *bench) soak(ctx context.Context) (*section, error) {
 		n := seq.Add(1)
 		switch {
 		case n%50 == 0: // a new TLS connection, to one of the distinct hosts in turn
-			return fetch(fresh, b.up.hostURLs[int(n/50)%len(b.up.hostURLs)]+"/small", smallLen)
+			return loadgen.Fetch(fresh, b.up.hostURLs[int(n/50)%len(b.up.hostURLs)]+"/small", smallLen)
 		case n%10 == 0:
-			return fetch(keepAlive, b.up.plainURL+"/small", smallLen)
+			return loadgen.Fetch(keepAlive, b.up.plainURL+"/small", smallLen)
 		default:
-			return fetch(keepAlive, b.up.tlsURL+"/small", smallLen)
+			return loadgen.Fetch(keepAlive, b.up.tlsURL+"/small", smallLen)
 		}
 	}
 	type sample struct {
@@ -231,7 +233,7 @@ func (b *bench) soak(ctx context.Context) (*section, error) {
 	s.row("anonymous RSS: heap, stacks (MiB)", mib(first.Anon), mib(final.Anon), change(first.Anon, final.Anon))
 	s.row("file RSS: mapped flows.db, binary (MiB)", mib(first.File), mib(final.File), change(first.File, final.File))
 	s.note("Peak RSS (VmHWM) %s MiB; peak anonymous RSS sampled after warm-up %s MiB. %d requests answered (p99 %s ms from their scheduled start), %d errors; %d flows recorded, flows lost: %s.",
-		mib(final.HWM), mib(peakAnon), r.answered(), msec(r.pct(0.99)), r.errs, recorded, lost(r.answered(), r.errs, recorded))
+		mib(final.HWM), mib(peakAnon), r.Answered(), msec(r.Percentile(0.99)), r.Errors, recorded, lost(r.Answered(), r.Errors, recorded))
 	var trace []string
 	step := max(1, (len(samples)-startAt)/10)
 	for i := startAt; i < len(samples); i += step {
@@ -276,7 +278,7 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 	var onpathRequests int // answered or failed through onpath, for the lost-flow count
 	count := func(i int, r result) {
 		if i == 0 {
-			onpathRequests += r.answered() + r.errs
+			onpathRequests += r.Answered() + r.Errors
 		}
 	}
 	progress := func(what string) { fmt.Fprintf(b.out, "  %s: %s\n", time.Now().Format("15:04:05"), what) }
@@ -301,8 +303,8 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 	tenfold := func(r float64) bool { return r >= 10 }
 	ms := func(v float64) string { return msec(time.Duration(v)) }
 	throughput := func(name string, r [2]result) {
-		row(name+" (req/s)", [2]float64{r[0].rps(), r[1].rps()}, perSec, "≥ 10×", tenfold)
-		row(name+": p99 (ms)", [2]float64{float64(r[0].pct(0.99)), float64(r[1].pct(0.99))}, ms, "", nil)
+		row(name+" (req/s)", [2]float64{r[0].RPS(), r[1].RPS()}, perSec, "≥ 10×", tenfold)
+		row(name+": p99 (ms)", [2]float64{float64(r[0].Percentile(0.99)), float64(r[1].Percentile(0.99))}, ms, "", nil)
 		row(name+": proxy CPU per request (ms)", [2]float64{float64(r[0].cpuPerRequest()), float64(r[1].cpuPerRequest())}, ms, "", nil)
 	}
 	// measured runs load against p and notes the CPU time p used meanwhile.
@@ -321,7 +323,7 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 	for i, p := range proxies {
 		progress(fmt.Sprintf("%s: %d flows before reading RSS", p.name, o.rssFlows))
 		c := b.newClient(p.addr, p.roots, true, o.concurrency)
-		r := countLoop(ctx, o.concurrency, o.rssFlows, func(int, int) error { return fetch(c, b.up.tlsURL+"/small", smallLen) })
+		r := countLoop(ctx, o.concurrency, o.rssFlows, func(int, int) error { return loadgen.Fetch(c, b.up.tlsURL+"/small", smallLen) })
 		c.CloseIdleConnections()
 		count(i, r)
 		noteErrors(s, p.name+" (RSS flows)", r)
@@ -347,7 +349,7 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 				progress(p.name + ": " + rw.name)
 				c := b.newClient(p.addr, p.roots, rw.keepAlive, o.concurrency)
 				r := measured(p, func() result {
-					return closedLoop(ctx, o.concurrency, o.compareFor, o.maxRequests, func(int) error { return fetch(c, rw.url, smallLen) })
+					return closedLoop(ctx, o.concurrency, o.compareFor, o.maxRequests, func(int) error { return loadgen.Fetch(c, rw.url, smallLen) })
 				})
 				c.CloseIdleConnections()
 				count(i, r)
@@ -369,7 +371,7 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 		c := b.newClient(p.addr, p.roots, false, 0)
 		hosts[i] = measured(p, func() result {
 			return countLoop(ctx, o.hostsConcurrency, len(b.up.hostURLs), func(_, h int) error {
-				return fetch(c, b.up.hostURLs[h]+"/small", smallLen)
+				return loadgen.Fetch(c, b.up.hostURLs[h]+"/small", smallLen)
 			})
 		})
 		count(i, hosts[i])
@@ -384,7 +386,7 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 		c := b.newClient(p.addr, p.roots, true, 1)
 		defer c.CloseIdleConnections()
 		start := time.Now()
-		if err := fetch(c, b.up.tlsURL+"/download", size); err != nil {
+		if err := loadgen.Fetch(c, b.up.tlsURL+"/download", size); err != nil {
 			s.note("%s download failed: %v", p.name, err)
 			return 0
 		}

@@ -426,15 +426,21 @@ func (p *Proxy) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (resp *http.
 
 // plainResponse is a short text answer that belongs to no flow.
 func plainResponse(req *http.Request, status int, text string) *http.Response {
+	return textAnswer(req, status, text, func() {})
+}
+
+// textAnswer is a short plain-text answer; onClose runs when goproxy has
+// sent it and closes its body.
+func textAnswer(req *http.Request, status int, text string, onClose func()) *http.Response {
 	return &http.Response{
-		Status:        fmt.Sprintf("%d %s", status, http.StatusText(status)),
+		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
 		StatusCode:    status,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
-		Header:        http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Content-Length": {fmt.Sprint(len(text))}},
+		Header:        http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Content-Length": {strconv.Itoa(len(text))}},
 		ContentLength: int64(len(text)),
-		Body:          &closeHook{Reader: strings.NewReader(text), onClose: func() {}},
+		Body:          &closeHook{Reader: strings.NewReader(text), onClose: onClose},
 		Request:       req,
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -463,17 +462,7 @@ func (ex *exchange) failResponse(req *http.Request, err error) *http.Response {
 // textResponse is a short plain-text answer that ends the flow when goproxy
 // closes it, like any upstream response.
 func (ex *exchange) textResponse(req *http.Request, status int, text string) *http.Response {
-	resp := &http.Response{
-		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
-		StatusCode:    status,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Content-Length": {strconv.Itoa(len(text))}},
-		ContentLength: int64(len(text)),
-		Body:          &closeHook{Reader: strings.NewReader(text), onClose: ex.finish},
-		Request:       req,
-	}
+	resp := textAnswer(req, status, text, ex.finish)
 	if ex.p.isDraining() && req.ProtoMajor < 2 {
 		resp.Header.Set("Connection", "close")
 	}

@@ -95,28 +95,9 @@ func TestCurlTrustsLeaves(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			leaves := newTestLeaves(t, c, 4)
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			tlsLn := tls.NewListener(ln, &tls.Config{
-				GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-					if hello.ServerName != "" {
-						return leaves.Get(hello.ServerName)
-					}
-					return leaves.Get("127.0.0.1")
-				},
+			port := serveWithLeaves(t, c, func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprintf(w, "hello %s", r.Host)
 			})
-			srv := &http.Server{
-				Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					fmt.Fprintf(w, "hello %s", r.Host)
-				}),
-				ReadHeaderTimeout: 10 * time.Second,
-			}
-			go srv.Serve(tlsLn)
-			t.Cleanup(func() { srv.Close() })
-			port := ln.Addr().(*net.TCPAddr).Port
 
 			for _, url := range []string{
 				fmt.Sprintf("https://site.example:%d/", port),
@@ -154,29 +135,10 @@ func TestChromiumTrustsLeaves(t *testing.T) {
 	runTool(t, certutil, "-d", "sql:"+nssdb, "-N", "--empty-password")
 	runTool(t, certutil, "-d", "sql:"+nssdb, "-A", "-t", "C,,", "-n", "onpath", "-i", c.CertPath())
 
-	leaves := newTestLeaves(t, c, 4)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsLn := tls.NewListener(ln, &tls.Config{
-		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-			if hello.ServerName != "" {
-				return leaves.Get(hello.ServerName)
-			}
-			return leaves.Get("127.0.0.1")
-		},
+	port := serveWithLeaves(t, c, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<html><body><p id=marker>served-by-onpath-leaf</p></body></html>")
 	})
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/html")
-			fmt.Fprint(w, "<html><body><p id=marker>served-by-onpath-leaf</p></body></html>")
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	go srv.Serve(tlsLn)
-	t.Cleanup(func() { srv.Close() })
-	port := ln.Addr().(*net.TCPAddr).Port
 
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
@@ -195,4 +157,27 @@ func TestChromiumTrustsLeaves(t *testing.T) {
 	if !strings.Contains(string(out), "served-by-onpath-leaf") {
 		t.Errorf("chromium did not load the page over the minted leaf; DOM:\n%s", out)
 	}
+}
+
+// serveWithLeaves serves handler over HTTPS on a loopback port, with a leaf
+// from c for each server name (127.0.0.1 without one), and returns the port.
+func serveWithLeaves(t *testing.T, c *CA, handler http.HandlerFunc) int {
+	t.Helper()
+	leaves := newTestLeaves(t, c, 4)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsLn := tls.NewListener(ln, &tls.Config{
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			if hello.ServerName != "" {
+				return leaves.Get(hello.ServerName)
+			}
+			return leaves.Get("127.0.0.1")
+		},
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(tlsLn)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -74,11 +74,7 @@ func TestCompactShrinksAndKeepsEveryFlow(t *testing.T) {
 	if _, err := os.Stat(path + compactSuffix); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the temporary copy is still there: %v", err)
 	}
-	s2, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := openAgain(t, path)
 	if got, _ := s2.Len(); got != n/keepEvery {
 		t.Fatalf("Len() = %d after compaction, want %d", got, n/keepEvery)
 	}
@@ -168,11 +164,7 @@ func TestCompactOnAFullDiskLeavesTheOriginal(t *testing.T) {
 	if _, err := os.Stat(path + compactSuffix); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the partial copy is still there: %v", err)
 	}
-	s2, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := openAgain(t, path)
 	if got, _ := s2.Len(); got != n/2 {
 		t.Errorf("Len() = %d after a failed compaction, want %d", got, n/2)
 	}

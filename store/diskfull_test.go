@@ -106,11 +106,7 @@ func TestFullDiskKeepsTrafficFlowingAndResumes(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := openAgain(t, path)
 	if got, _ := s2.Len(); got != i {
 		t.Errorf("Len() = %d after the disk recovered, want all %d flows", got, i)
 	}

@@ -109,11 +109,7 @@ func TestOpenTightensPermissiveFile(t *testing.T) {
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	openAgain(t, path)
 	info, _ := os.Stat(path)
 	if got := info.Mode().Perm(); got != 0o600 {
 		t.Errorf("mode after reopening a 0644 store = %v, want 0600", got)
@@ -260,11 +256,7 @@ func TestNextIDContinuesAfterHighestStoredID(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := openAgain(t, path)
 	if got := s2.NextID(); got != 101 {
 		t.Errorf("NextID after reopen = %d, want 101", got)
 	}

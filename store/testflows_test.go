@@ -147,3 +147,15 @@ func checkConsistency(tb testing.TB, path string) {
 		tb.Errorf("consistency: %v", err)
 	}
 }
+
+// openAgain opens the store at path (closed by the caller before), to see
+// what was written, and closes it when the test ends.
+func openAgain(tb testing.TB, path string) *Store {
+	tb.Helper()
+	s, err := Open(path, Options{})
+	if err != nil {
+		tb.Fatalf("reopen %s: %v", path, err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}

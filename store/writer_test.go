@@ -36,11 +36,7 @@ func TestPutAndGetTenThousandFlows(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := openAgain(t, path)
 	if got, err := s2.Len(); err != nil || got != n {
 		t.Fatalf("Len() = %d, %v; want %d", got, err, n)
 	}
@@ -134,11 +130,7 @@ func TestPutIsLosslessWithTinyQueueAndManyWriters(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := openAgain(t, path)
 	for id := flow.ID(1); id <= writers*each; id++ {
 		if _, err := s2.Get(id); err != nil {
 			t.Fatalf("flow %d of %d lost: %v", id, writers*each, err)

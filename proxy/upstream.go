@@ -80,9 +80,12 @@ func (p *Proxy) dialTLS(ctx context.Context, rt *engine, network, addr string) (
 		protos = []string{"http/1.1"} // an Upgrade (WebSocket) needs HTTP/1.1
 	}
 	cfg := &tls.Config{
-		ServerName:         host,
-		NextProtos:         protos,
-		InsecureSkipVerify: true, // verifyUpstream verifies, and records the result
+		ServerName: host,
+		NextProtos: protos,
+		// crypto/tls's own check is replaced, not skipped: VerifyConnection
+		// runs on every handshake and verifyUpstream fails it unless
+		// Insecure (--insecure) is set, after recording what failed.
+		InsecureSkipVerify: true,
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			raw.SetDeadline(time.Time{})
 			return p.verifyUpstream(rt, host, cs)

@@ -138,14 +138,21 @@ func ambiguousFramingRefusal() *refusal {
 // recordRefusedRequest records a request net/http refused before any
 // handler ran, so that a malformed request shows in the flows with what
 // it got. The request is known only by its line; its URL is kept when the
-// line names an absolute http(s) URL.
-func (p *Proxy) recordRefusedRequest(c *idleConn, requestLine []byte, status int, text string) {
+// line names an absolute http(s) URL, or a path inside tunnel t (nil for
+// plain connections).
+func (p *Proxy) recordRefusedRequest(clientAddr string, t *tunnel, requestLine []byte, status int, text string) {
 	req := flow.Request{}
 	if fields := strings.Fields(string(requestLine)); len(fields) == 3 {
 		req.Method, req.Proto = fields[0], fields[2]
 		if u, err := url.Parse(fields[1]); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
 			req.URL = u.String()
+		} else if err == nil && t != nil && strings.HasPrefix(fields[1], "/") {
+			req.URL = t.scheme + "://" + t.authority() + u.RequestURI()
 		}
+	}
+	client := flow.Conn{Addr: clientAddr}
+	if t != nil {
+		client.TLS = t.cc.tlsInfo()
 	}
 	line := string(requestLine)
 	if len(line) > 200 {
@@ -155,7 +162,7 @@ func (p *Proxy) recordRefusedRequest(c *idleConn, requestLine []byte, status int
 	if requestLine == nil {
 		msg = fmt.Sprintf("the request could not be read and was answered %q (its first line was never complete)", text)
 	}
-	ex := p.startExchange(flow.KindHTTP, nil, req, flow.Conn{Addr: c.RemoteAddr().String()})
+	ex := p.startExchange(flow.KindHTTP, nil, req, client)
 	if ex == nil {
 		return
 	}

@@ -51,10 +51,12 @@ type idleConn struct {
 	// resets it. nil: not scanned (upstream connections, tunnels).
 	scanMu    sync.Mutex
 	scan      *headScanner
+	decrypted atomic.Bool // MITM: the scanner is fed the plain text (decryptedConn), not the raw bytes
 	ambiguous atomic.Bool // the last scanned head had Content-Length and Transfer-Encoding
 
 	// onRefused, when set, hears of a request net/http answered itself
 	// because it could not read it: the request line and the answer.
+	// Under MITM the decryptedConn hears of them instead.
 	onRefused func(c *idleConn, requestLine []byte, status int, text string)
 }
 
@@ -118,17 +120,40 @@ func (c *idleConn) countHead(p []byte) bool {
 	if c.headTimeout <= 0 || c.noHeadClock.Load() || c.active.Load() > 0 {
 		return true
 	}
-	c.scanMu.Lock()
-	if c.scan != nil && c.scan.feed(p) {
-		c.ambiguous.Store(true)
+	if !c.decrypted.Load() {
+		c.scanHead(p)
 	}
-	c.scanMu.Unlock()
 	if c.headStart.CompareAndSwap(0, 1+int64(time.Since(c.born))) {
 		c.timerMu.Lock()
 		c.timer.Reset(min(c.headTimeout, c.timeout))
 		c.timerMu.Unlock()
 	}
 	return c.headBytes.Add(int64(n)) <= c.maxHeadBytes
+}
+
+// scanHead feeds request bytes read while no exchange is in flight to the
+// head scanner.
+func (c *idleConn) scanHead(p []byte) {
+	if c.headTimeout <= 0 || c.noHeadClock.Load() || c.active.Load() > 0 {
+		return
+	}
+	c.scanMu.Lock()
+	if c.scan != nil && c.scan.feed(p) {
+		c.ambiguous.Store(true)
+	}
+	c.scanMu.Unlock()
+}
+
+// scanDecrypted scans the heads of a MITM'd HTTP/1.1 connection: its
+// decryptedConn feeds the scanner.
+func (c *idleConn) scanDecrypted() {
+	if c.headTimeout <= 0 {
+		return
+	}
+	c.decrypted.Store(true)
+	c.scanMu.Lock()
+	c.scan = &headScanner{limit: int(c.maxHeadBytes)}
+	c.scanMu.Unlock()
 }
 
 // setAfterClose registers fn to run once the connection is closed.
@@ -192,8 +217,10 @@ func (c *idleConn) Read(p []byte) (int, error) {
 }
 
 func (c *idleConn) Write(p []byte) (int, error) {
-	if c.onRefused != nil && c.active.Load() == 0 && len(p) > 9 && p[0] == 'H' {
-		c.noteRefusal(p)
+	if c.onRefused != nil && !c.decrypted.Load() {
+		if line, status, text, ok := c.refusal(p); ok {
+			c.onRefused(c, line, status, text)
+		}
 	}
 	n, err := c.Conn.Write(p)
 	if n > 0 {
@@ -202,22 +229,22 @@ func (c *idleConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// noteRefusal reports p if it is net/http's own answer to a request it
-// could not read: no exchange is in flight and the head scanner still
-// holds that request's line.
-func (c *idleConn) noteRefusal(p []byte) {
-	status, text, ok := parseServerRefusal(p)
-	if !ok {
-		return
+// refusal reports whether p, written to the client, is net/http's own
+// answer to a request it could not read: no exchange is in flight and
+// the head scanner still holds that request's line.
+func (c *idleConn) refusal(p []byte) (requestLine []byte, status int, text string, ok bool) {
+	if c.active.Load() != 0 || len(p) <= 9 || p[0] != 'H' {
+		return nil, 0, "", false
+	}
+	if status, text, ok = parseServerRefusal(p); !ok {
+		return nil, 0, "", false
 	}
 	c.scanMu.Lock()
+	defer c.scanMu.Unlock()
 	if c.scan == nil {
-		c.scanMu.Unlock()
-		return
+		return nil, 0, "", false
 	}
-	line := c.scan.line
-	c.scanMu.Unlock()
-	c.onRefused(c, line, status, text)
+	return c.scan.line, status, text, true
 }
 
 func (c *idleConn) Close() error {
@@ -259,7 +286,9 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 	}
 	ic := newIdleConn(c, l.p.idleTimeout(), l.p.forgetConn)
 	ic.limitHeads(l.p.headerTimeout(), int64(l.p.maxHeaderBytes())+headSlack)
-	ic.onRefused = l.p.recordRefusedRequest
+	ic.onRefused = func(c *idleConn, requestLine []byte, status int, text string) {
+		l.p.recordRefusedRequest(c.RemoteAddr().String(), nil, requestLine, status, text)
+	}
 	l.p.trackConn(ic)
 	return ic, nil
 }

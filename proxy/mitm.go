@@ -18,13 +18,13 @@ import (
 )
 
 // clientConn is what one client connection (a CONNECT tunnel, MITM'd or
-// plain) shares with the requests inside it. goproxy copies
-// ProxyCtx.UserData from the CONNECT to each inner request.
+// plain) shares with the requests inside it.
 type clientConn struct {
 	conn *idleConn
 
 	// The CONNECT request, to report a failed client handshake.
 	connect    flow.Request
+	target     string // its HOST:PORT
 	clientAddr string
 
 	mu           sync.Mutex
@@ -32,7 +32,7 @@ type clientConn struct {
 	sni          string
 	alpnOffered  []string
 	certErr      error  // Certificate failed for this connection
-	handshakeErr string // goproxy reported the client handshake failed
+	handshakeErr string // the client's TLS handshake failed
 
 	readAtConnect   int64       // bytes read from the client when the CONNECT was handled
 	readAtHandshake int64       // and when the TLS handshake was done; guarded by mu
@@ -189,53 +189,47 @@ func (p *Proxy) passthrough(host string) bool {
 	return false
 }
 
-// handleConnect decides what a CONNECT becomes: a passthrough tunnel, or a
-// MITM whose TLS config is ours (never goproxy's built-in CA).
-func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
-	conn, _ := ctx.Req.Context().Value(clientConnKey{}).(*idleConn)
+// serveConnect decides what a CONNECT becomes: a refusal, a passthrough
+// tunnel, or a MITM'd connection served by onpath's own servers
+// (serveDecrypted) with leaves from Certificate (never goproxy's CA).
+func (p *Proxy) serveConnect(w http.ResponseWriter, r *http.Request) {
+	host := r.Host
+	conn, _ := r.Context().Value(clientConnKey{}).(*idleConn)
 	if conn != nil {
 		// The CONNECT head is complete; the tunnel's first request is due
 		// within the header timeout (a passthrough tunnel or a refusal is
 		// an exchange, which stops the clock).
 		conn.startHead()
 	}
-	if r := p.checkConnect(host, ctx.Req); r != nil {
-		return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(req *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {
-			p.refuseConnect(req, host, conn, client, r)
-		}}, host
+	client, ahead, err := hijack(w)
+	if err != nil {
+		http.Error(w, "onpath: cannot take over the connection: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if rf := p.checkConnect(host, r); rf != nil {
+		p.refuseConnect(r, host, conn, client, rf)
+		return
 	}
 	if p.passthrough(stripPort(host)) {
-		return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(req *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {
-			p.tunnel(req, host, conn, client)
-		}}, host
+		p.tunnel(r, host, conn, client)
+		return
 	}
 	if p.Certificate == nil {
-		return &goproxy.ConnectAction{Action: goproxy.ConnectHijack, Hijack: func(req *http.Request, client net.Conn, _ *goproxy.ProxyCtx) {
-			defer client.Close()
-			writeRawError(client, http.StatusBadGateway, "onpath: cannot intercept "+host+": no certificate source is configured\n")
-		}}, host
+		defer client.Close()
+		writeRawError(client, http.StatusBadGateway, "onpath: cannot intercept "+host+": no certificate source is configured\n")
+		return
 	}
 	cc := &clientConn{
 		conn:       conn,
-		clientAddr: ctx.Req.RemoteAddr,
-		connect:    connectRecord(ctx.Req, host),
+		clientAddr: r.RemoteAddr,
+		connect:    connectRecord(r, host),
+		target:     host,
 	}
 	if conn != nil {
-		cc.readAtConnect = conn.bytesRead.Load()
-		session := ctx.Session & 0xFFFF // as goproxy prints it
-		p.rt.handshakes.Store(session, cc)
-		conn.setAfterClose(func() {
-			p.rt.handshakes.CompareAndDelete(session, cc)
-			p.reportFailedHandshake(cc)
-		})
+		cc.readAtConnect = conn.bytesRead.Load() - int64(ahead)
+		conn.setAfterClose(func() { p.reportFailedHandshake(cc) })
 	}
-	ctx.UserData = cc
-	return &goproxy.ConnectAction{
-		Action: goproxy.ConnectMitm,
-		TLSConfig: func(host string, _ *goproxy.ProxyCtx) (*tls.Config, error) {
-			return p.clientTLSConfig(host, cc), nil
-		},
-	}, host
+	p.intercept(cc, client)
 }
 
 // connectRecord is the flow.Request of a CONNECT, credentials redacted.
@@ -364,8 +358,11 @@ func (p *Proxy) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (rreq *http.
 			rreq, rresp = req, plainResponse(req, http.StatusBadGateway, "onpath: internal error\n")
 		}
 	}()
-	cc, tunnelled := ctx.UserData.(*clientConn)
-	if cc == nil {
+	var cc *clientConn
+	t, tunnelled := req.Context().Value(tunnelKey{}).(*tunnel)
+	if tunnelled {
+		cc = t.cc
+	} else {
 		conn, _ := req.Context().Value(clientConnKey{}).(*idleConn)
 		cc = &clientConn{conn: conn}
 	}
@@ -385,7 +382,7 @@ func (p *Proxy) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (rreq *http.
 	if !tunnelled && !p.authorized(req.Header) {
 		return req, p.refuseRequest(req, record, client, cc.conn, authRefusal(req.Header))
 	}
-	if !tunnelled && cc.conn != nil && cc.conn.takeAmbiguousFraming() {
+	if cc.conn != nil && cc.conn.takeAmbiguousFraming() {
 		return req, p.refuseRequest(req, record, client, cc.conn, ambiguousFramingRefusal())
 	}
 	if isMagicHost(req.URL.Hostname()) {

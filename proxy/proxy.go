@@ -19,6 +19,7 @@ import (
 
 	"github.com/elazarl/goproxy"
 	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/net/http2"
 
 	"onpath/flow"
 )
@@ -126,6 +127,7 @@ type Proxy struct {
 
 	mu        sync.Mutex
 	srv       *http.Server
+	inner     *innerServer // MITM'd HTTP/1.1 connections
 	conns     map[*idleConn]struct{}
 	exchanges map[*exchange]struct{}
 	draining  bool          // Shutdown started: close connections once idle
@@ -142,7 +144,7 @@ type engine struct {
 	chainCache  *lru.Cache[*x509.Certificate, []flow.Certificate]
 	nextID      atomic.Uint64
 	log         *slog.Logger
-	handshakes  sync.Map // goproxy session (16 bits) -> *clientConn, while the connection lives
+	h2          *http2.Server // serves MITM'd connections that chose HTTP/2
 	authDigest  [32]byte // credentialDigest of ProxyAuth
 	self        atomic.Pointer[selfAddrs]
 }
@@ -217,6 +219,7 @@ func (p *Proxy) init() error {
 		rt.dialer = &net.Dialer{Timeout: p.dialTimeout(), KeepAlive: 30 * time.Second}
 		rt.transport = p.newTransport(rt)
 		rt.goproxy = p.newGoproxy(rt)
+		rt.h2 = &http2.Server{}
 		p.rt = rt
 		p.mu.Lock()
 		p.conns = make(map[*idleConn]struct{})
@@ -228,28 +231,16 @@ func (p *Proxy) init() error {
 }
 
 // goproxyLogger sends goproxy's printf-style messages to slog at debug
-// level. It also catches goproxy's report of a failed client handshake,
-// the only signal goproxy gives of it: "[%03d] WARN: Cannot handshake
-// client %v %v" with the session and the error.
-type goproxyLogger struct {
-	log *slog.Logger
-	rt  *engine
-}
+// level.
+type goproxyLogger struct{ log *slog.Logger }
 
 func (l goproxyLogger) Printf(format string, v ...any) {
-	if strings.Contains(format, "Cannot handshake client") && len(v) >= 2 {
-		if session, ok := v[0].(int64); ok {
-			if cc, ok := l.rt.handshakes.Load(session); ok {
-				cc.(*clientConn).recordHandshakeError(fmt.Sprint(v[len(v)-1]))
-			}
-		}
-	}
 	l.log.Debug(strings.TrimSpace(fmt.Sprintf(format, v...)), "component", "goproxy")
 }
 
 func (p *Proxy) newGoproxy(rt *engine) *goproxy.ProxyHttpServer {
 	gp := goproxy.NewProxyHttpServer()
-	gp.Logger = goproxyLogger{log: rt.log, rt: rt}
+	gp.Logger = goproxyLogger{log: rt.log}
 	gp.Verbose = false
 	gp.Tr = rt.transport
 	// NewProxyHttpServer dials CONNECT targets through $HTTPS_PROXY; onpath
@@ -259,7 +250,11 @@ func (p *Proxy) newGoproxy(rt *engine) *goproxy.ProxyHttpServer {
 	gp.KeepAcceptEncoding = true
 	gp.AllowHTTP2 = true
 	gp.NonproxyHandler = http.HandlerFunc(p.serveMagicPage)
-	gp.OnRequest().HandleConnectFunc(p.handleConnect)
+	// serveHTTP answers CONNECTs itself; none reaches goproxy, whose
+	// default would intercept with its own CA.
+	gp.OnRequest().HandleConnectFunc(func(host string, _ *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
+		return goproxy.RejectConnect, host
+	})
 	gp.OnRequest().DoFunc(p.onRequest)
 	return gp
 }
@@ -276,6 +271,7 @@ func (p *Proxy) Serve(l net.Listener) error {
 		return ErrClosed
 	}
 	p.rt.self.Store(listenSelf(l.Addr()))
+	p.inner = p.newInnerServer(l.Addr())
 	p.srv = &http.Server{
 		Handler:           http.HandlerFunc(p.serveHTTP),
 		ReadHeaderTimeout: p.headerTimeout(),
@@ -309,9 +305,19 @@ func (p *Proxy) errorLog() *log.Logger {
 
 type clientConnKey struct{}
 
-// serveHTTP is goproxy behind a recover: a panic answers 502 (when the
-// response is not yet written) and is logged, never crashing the process.
+// serveHTTP answers a CONNECT itself and hands other requests to
+// serveRequest.
 func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodConnect {
+		p.serveConnect(w, r)
+		return
+	}
+	p.serveRequest(w, r)
+}
+
+// serveRequest is goproxy behind a recover: a panic answers 502 (when the
+// response is not yet written) and is logged, never crashing the process.
+func (p *Proxy) serveRequest(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -321,7 +327,7 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "onpath: internal error", http.StatusBadGateway)
 		}
 	}()
-	p.rt.goproxy.ServeHTTP(w, r)
+	p.rt.goproxy.ServeHTTP(newFlushingWriter(w), r)
 }
 
 func (p *Proxy) trackConn(c *idleConn) {
@@ -355,7 +361,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	p.draining = true
-	srv := p.srv
+	srv, inner := p.srv, p.inner
 	p.mu.Unlock()
 
 	srvDone := make(chan error, 1)
@@ -391,6 +397,9 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		<-ticker.C
 	}
 	srvErr := <-srvDone
+	if inner != nil {
+		inner.Close()
+	}
 	p.rt.transport.CloseIdleConnections()
 	close(p.done)
 	if ctxErr != nil {

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,21 +151,48 @@ func testupstreamHandler() http.Handler { return httpbin.New() }
 
 // TestStreamingReachesClientBeforeUpstreamFinishes proves the proxy does
 // not buffer: the upstream holds the rest of its body until the client
-// reports that it has read the first chunk.
+// reports that it has read the first chunk, with a chunked body and with
+// a Content-Length; and with ?head, it holds the whole body until the
+// client has the response head.
 func TestStreamingReachesClientBeforeUpstreamFinishes(t *testing.T) {
 	type released struct{ byClient bool }
-	sawFirst := make(chan struct{}, 1)
-	outcome := make(chan released, 1)
+	// Each request has its own pair of channels, so that a failed case
+	// cannot leave a signal behind for the next one.
+	type signals struct {
+		sawFirst chan struct{}
+		outcome  chan released
+	}
+	var cases sync.Map // the request's "case" query value -> *signals
+	const body = "first chunk\nsecond chunk\n"
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, ok := cases.Load(r.URL.Query().Get("case"))
+		if !ok {
+			http.Error(w, "unknown case", http.StatusBadRequest)
+			return
+		}
+		sig := v.(*signals)
+		wait := func() {
+			select {
+			case <-sig.sawFirst:
+				sig.outcome <- released{true}
+			case <-time.After(10 * time.Second):
+				sig.outcome <- released{false}
+			}
+		}
 		w.Header().Set("Content-Type", "text/plain")
+		if r.URL.Query().Has("length") {
+			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		}
+		if r.URL.Query().Has("head") {
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+			wait()
+			io.WriteString(w, body)
+			return
+		}
 		io.WriteString(w, "first chunk\n")
 		w.(http.Flusher).Flush()
-		select {
-		case <-sawFirst:
-			outcome <- released{true}
-		case <-time.After(10 * time.Second):
-			outcome <- released{false}
-		}
+		wait()
 		io.WriteString(w, "second chunk\n")
 	})
 	plain := httptest.NewServer(handler)
@@ -181,29 +209,46 @@ func TestStreamingReachesClientBeforeUpstreamFinishes(t *testing.T) {
 		{"https h1", secure.URL + "/s1", false},
 		{"https h2", secure.URL + "/s2", true},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			resp, err := h.client(tt.h2).Get(tt.url)
-			if err != nil {
-				t.Fatalf("GET: %v", err)
-			}
-			defer resp.Body.Close()
-			buf := make([]byte, len("first chunk\n"))
-			if _, err := io.ReadFull(resp.Body, buf); err != nil {
-				t.Fatalf("reading the first chunk: %v", err)
-			}
-			sawFirst <- struct{}{}
-			if o := <-outcome; !o.byClient {
-				t.Fatalf("the upstream timed out waiting: the first chunk was buffered by the proxy")
-			}
-			rest, _ := io.ReadAll(resp.Body)
-			if string(rest) != "second chunk\n" {
-				t.Errorf("rest: got %q", rest)
-			}
-			f := h.flowFor(tt.url)
-			if string(f.Response.Body.Data) != "first chunk\nsecond chunk\n" || f.Error != nil {
-				t.Errorf("flow: got body %q error %v", f.Response.Body.Data, f.Error)
-			}
-		})
+		for _, query := range []string{"?", "?length&", "?head&", "?head&length&"} {
+			t.Run(tt.name+strings.TrimRight(query, "&"), func(t *testing.T) {
+				key := strings.ReplaceAll(tt.name+query, "&", "-")
+				url := tt.url + query + "case=" + strings.ReplaceAll(key, " ", "-")
+				sig := &signals{sawFirst: make(chan struct{}, 1), outcome: make(chan released, 1)}
+				cases.Store(strings.ReplaceAll(key, " ", "-"), sig)
+				sawFirst, outcome := sig.sawFirst, sig.outcome
+				resp, err := h.client(tt.h2).Get(url)
+				if err != nil {
+					t.Fatalf("GET: %v", err)
+				}
+				defer resp.Body.Close()
+				if strings.HasPrefix(query, "?head") {
+					sawFirst <- struct{}{}
+					if o := <-outcome; !o.byClient {
+						t.Fatalf("the upstream timed out waiting: the response head was held by the proxy")
+					}
+				} else {
+					buf := make([]byte, len("first chunk\n"))
+					if _, err := io.ReadFull(resp.Body, buf); err != nil {
+						t.Fatalf("reading the first chunk: %v", err)
+					}
+					sawFirst <- struct{}{}
+					if o := <-outcome; !o.byClient {
+						t.Fatalf("the upstream timed out waiting: the first chunk was buffered by the proxy")
+					}
+				}
+				rest, _ := io.ReadAll(resp.Body)
+				if !strings.HasSuffix(body, string(rest)) || !strings.HasSuffix(string(rest), "second chunk\n") {
+					t.Errorf("rest: got %q", rest)
+				}
+				if strings.Contains(query, "length") && resp.ContentLength != int64(len(body)) {
+					t.Errorf("Content-Length %d, want the upstream's %d", resp.ContentLength, len(body))
+				}
+				f := h.flowFor(url)
+				if string(f.Response.Body.Data) != body || f.Error != nil {
+					t.Errorf("flow: got body %q error %v", f.Response.Body.Data, f.Error)
+				}
+			})
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/net/http2"
 )
@@ -185,11 +186,16 @@ func (d *decryptedConn) Read(b []byte) (int, error) {
 
 func (d *decryptedConn) Write(b []byte) (int, error) {
 	if raw := d.t.cc.conn; raw != nil {
-		if line, status, text, ok := raw.refusal(b); ok && (d.t.scheme == "https" || d.t.cc.sawRequest.Load() || isRequestLine(line)) {
-			// (Plain text that is no request at all is recorded when the
-			// tunnel closes, as bytes that are neither TLS nor HTTP.)
-			d.t.cc.sawRequest.Store(true)
-			d.t.p.recordRefusedRequest(d.t.cc.clientAddr, d.t, line, status, text)
+		if line, status, text, ok := raw.refusal(b); ok {
+			// The head was answered: the head clock must not also close
+			// the connection (and record it) while net/http lingers.
+			raw.headDone()
+			// Plain text that is no request at all is recorded when the
+			// tunnel closes, as bytes that are neither TLS nor HTTP.
+			if d.t.scheme == "https" || d.t.cc.sawRequest.Load() || isRequestLine(line) {
+				d.t.cc.sawRequest.Store(true)
+				d.t.p.recordRefusedRequest(d.t.cc.clientAddr, d.t, line, status, text)
+			}
 		}
 	}
 	return d.Conn.Write(b)
@@ -259,28 +265,143 @@ func (s *innerServer) Close() error {
 
 func (s *innerServer) Addr() net.Addr { return s.addr }
 
-// flushingWriter sends each body write to the client at once, so a body
-// that trickles in (a stream, a slow download) reaches the client as it
-// arrives; the head goes out with the first body bytes.
-type flushingWriter struct {
+// flushDelay is how long written bytes may wait in net/http's buffer: a
+// response that trickles in (a stream, a long poll, a slow download)
+// reaches the client at most this late, while a response whose body is
+// all there goes out in one write when the handler returns. Flushing
+// every write instead costs a third more CPU per small request.
+const flushDelay = 2 * time.Millisecond
+
+// streamingWriter flushes what was written, head included, flushDelay
+// after the first write that is not yet sent. The handler's header is
+// kept apart and copied to net/http's under mu, so that the timer's flush
+// never races with the handler setting trailers. finish must be called
+// before the handler returns.
+type streamingWriter struct {
 	http.ResponseWriter
-	rc *http.ResponseController
+	rc     *http.ResponseController
+	header http.Header
+
+	mu          sync.Mutex
+	timer       *time.Timer
+	wroteHeader bool
+	pending     bool // written and not flushed
+	done        bool // the handler returned or hijacked: net/http owns the rest
 }
 
-func newFlushingWriter(w http.ResponseWriter) *flushingWriter {
-	return &flushingWriter{ResponseWriter: w, rc: http.NewResponseController(w)}
+func newStreamingWriter(w http.ResponseWriter) *streamingWriter {
+	return &streamingWriter{ResponseWriter: w, rc: http.NewResponseController(w), header: make(http.Header)}
 }
 
-func (f *flushingWriter) Write(b []byte) (int, error) {
-	n, err := f.ResponseWriter.Write(b)
-	if err == nil {
-		err = f.rc.Flush()
+func (s *streamingWriter) Header() http.Header { return s.header }
+
+// copyHeader gives net/http the handler's header; mu is held.
+func (s *streamingWriter) copyHeader() {
+	dst := s.ResponseWriter.Header()
+	for k, v := range s.header {
+		dst[k] = v
 	}
+}
+
+// wrote arms the timer; mu is held.
+func (s *streamingWriter) wrote() {
+	if s.pending || s.done {
+		return
+	}
+	s.pending = true
+	if s.timer == nil {
+		s.timer = time.AfterFunc(flushDelay, s.flushPending)
+	} else {
+		s.timer.Reset(flushDelay)
+	}
+}
+
+func (s *streamingWriter) flushPending() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending && !s.done {
+		s.pending = false
+		s.rc.Flush()
+	}
+}
+
+func (s *streamingWriter) WriteHeader(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writeHeader(status)
+}
+
+// writeHeader is WriteHeader with mu held.
+func (s *streamingWriter) writeHeader(status int) {
+	if s.done {
+		return
+	}
+	s.copyHeader()
+	s.ResponseWriter.WriteHeader(status)
+	if status >= 200 {
+		s.wroteHeader = true
+		s.wrote()
+	}
+}
+
+func (s *streamingWriter) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.wroteHeader {
+		s.writeHeader(http.StatusOK)
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.wrote()
 	return n, err
 }
 
-func (f *flushingWriter) Flush() { f.rc.Flush() }
+// copyBuffers saves io.Copy a 32 KiB buffer per response: without a
+// ReadFrom of its own the wrapper would hide net/http's, which pools them.
+var copyBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
 
-func (f *flushingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) { return f.rc.Hijack() }
+func (s *streamingWriter) ReadFrom(r io.Reader) (int64, error) {
+	buf := copyBuffers.Get().(*[32 << 10]byte)
+	defer copyBuffers.Put(buf)
+	return io.CopyBuffer(writerOnly{s}, r, buf[:])
+}
 
-func (f *flushingWriter) Unwrap() http.ResponseWriter { return f.ResponseWriter }
+// writerOnly hides ReadFrom from io.CopyBuffer, which would call it again.
+type writerOnly struct{ io.Writer }
+
+func (s *streamingWriter) Flush() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.wroteHeader {
+		s.writeHeader(http.StatusOK)
+	}
+	s.pending = false
+	s.rc.Flush()
+}
+
+func (s *streamingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stop()
+	return s.rc.Hijack()
+}
+
+// finish hands the rest to net/http: the header set since WriteHeader
+// (trailers) and what is still buffered.
+func (s *streamingWriter) finish() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.done {
+		s.stop()
+		s.copyHeader()
+	}
+}
+
+// stop ends the timer's flushes; mu is held.
+func (s *streamingWriter) stop() {
+	s.done = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+}
+
+func (s *streamingWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -42,33 +42,33 @@
 //     forwarder to another port (ssh -L, a container port mapping) is not
 //     detected.
 //   - HeaderTimeout (10 s) bounds a request head once its first byte
-//     arrived, and MaxHeaderBytes (64 KiB) its size. Plain requests get
-//     net/http's answers: 400 for malformed request lines, headers, Host,
-//     or two differing Content-Lengths; 431 over the size; 501 for a
-//     Transfer-Encoding other than one "chunked". net/http answers these
-//     before any handler runs; the client connection recognises the answer
-//     as it is written and records a flow with error phase proxy, the
-//     answer, and the request line (its URL when the line has an absolute
-//     one).
-//   - Inside MITM, goproxy reads requests with http.ReadRequest, which has
-//     no size limit and answers nothing on a parse error: a malformed
-//     request closes the connection (not recorded), and the proxy's own
-//     head clock closes a connection whose head exceeds HeaderTimeout or
-//     MaxHeaderBytes plus 64 KiB. For the first request of a tunnel the
-//     clock starts at the CONNECT and covers the TLS handshake: a tunnel
-//     that carries no request within HeaderTimeout (or bytes that are
-//     not a whole TLS record or request) is closed; browsers reopen
-//     preconnected sockets closed this way. HTTP/2 clients are bounded by
-//     the HTTP/2 server instead.
+//     arrived, and MaxHeaderBytes (64 KiB) its size. Requests get
+//     net/http's answers, on plain connections and inside MITM alike: 400
+//     for malformed request lines, headers, Host, or two differing
+//     Content-Lengths; 431 over the size; 501 for a Transfer-Encoding
+//     other than one "chunked". net/http answers these before any handler
+//     runs; the connection (the decrypted one under MITM) recognises the
+//     answer as it is written and records a flow with error phase proxy,
+//     the answer, and the request line (its URL when the line has an
+//     absolute one or, inside MITM, a path). For the first request of a
+//     tunnel the head clock starts at the CONNECT and covers the TLS
+//     handshake: a tunnel that carries no request within HeaderTimeout is
+//     closed; browsers reopen preconnected sockets closed this way.
+//     HTTP/2 clients are bounded by the HTTP/2 server instead.
+//   - MITM'd connections are served by net/http's servers (HTTP/1.1 and
+//     HTTP/2) and every request, plain or decrypted, goes through the same
+//     goproxy handler and hooks. A response goes out in one write when
+//     its body is all there; a body that trickles in is flushed at most
+//     2 ms after each write, so streams and long polls reach the client as
+//     they arrive.
 //   - Content-Length with Transfer-Encoding (a request-smuggling shape):
 //     net/http lets Transfer-Encoding win and deletes the Content-Length
-//     before any handler sees it, so on plain connections a scanner reads
-//     each raw head as it arrives and the request is refused (400,
-//     recorded, connection closed). Inside MITM the raw bytes are TLS, and
-//     goproxy's reader does the same: there, and for a pipelined head that
-//     arrived while the previous request was in flight (not scanned), the
-//     body is re-framed as chunked upstream (RFC 9112 §6.3), so the
-//     upstream never sees the two headers disagree.
+//     before any handler sees it, so a scanner reads each head as it
+//     arrives (the raw bytes on plain connections, the decrypted ones
+//     inside MITM) and the request is refused (400, recorded, connection
+//     closed). A head pipelined while the previous request was in flight
+//     is not scanned; its body is re-framed as chunked upstream (RFC 9112
+//     §6.3), so the upstream never sees the two headers disagree.
 //   - A MITM tunnel that ends without a request is recorded (method
 //     CONNECT, no response) when something went wrong: the client refused
 //     the certificate, sent bytes that are neither a TLS ClientHello nor
@@ -93,7 +93,4 @@
 //   - Bodies are captured up to BodyLimit each; the rest streams through
 //     uncaptured (Body.Truncated, Body.Size).
 //   - WebSocket frames and passthrough tunnel contents are not captured.
-//   - Passthrough tunnels relay bytes only after the CONNECT reply: a
-//     client that sends its ClientHello in the same write as the CONNECT
-//     (unusual) loses those bytes, as goproxy's hijack path drops them.
 package proxy

@@ -16,10 +16,9 @@ import (
 // Content-Length before any handler sees it (RFC 9112 §6.3). That is safe
 // for onpath, which re-frames what it forwards, but the shape is a request
 // smuggling attempt or a broken client, and the RFC says it "ought to be
-// handled as an error". On plain connections the head scanner reads the
-// raw head as it arrives to see both headers and have the request refused.
-// Inside MITM the raw bytes are TLS records: there the request is
-// re-framed (see the package doc).
+// handled as an error". The head scanner reads each head as it arrives
+// (raw on plain connections, decrypted inside MITM) to see both headers
+// and have the request refused.
 
 // headScanner finds the end of one raw request head and whether it
 // carries both framing headers. It keeps the head's first line, so that a

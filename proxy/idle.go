@@ -219,6 +219,7 @@ func (c *idleConn) Read(p []byte) (int, error) {
 func (c *idleConn) Write(p []byte) (int, error) {
 	if c.onRefused != nil && !c.decrypted.Load() {
 		if line, status, text, ok := c.refusal(p); ok {
+			c.headDone() // answered: the head clock has nothing left to bound
 			c.onRefused(c, line, status, text)
 		}
 	}

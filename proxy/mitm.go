@@ -348,8 +348,8 @@ func (p *Proxy) clientTLSConfig(connectHost string, cc *clientConn) *tls.Config 
 	}
 }
 
-// onRequest runs for every request goproxy reads, before it strips any
-// header: it records the request as the client sent it, serves the magic
+// onRequest runs for every request, plain or decrypted, before goproxy
+// strips any header: it records the request as the client sent it, serves the magic
 // page, and routes the round trip through the capturing transport.
 func (p *Proxy) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (rreq *http.Request, rresp *http.Response) {
 	defer func() {

@@ -89,9 +89,7 @@ type Proxy struct {
 	HeaderTimeout time.Duration
 
 	// MaxHeaderBytes caps a request's line and headers; 0 means 64 KiB.
-	// Plain requests over the limit get 431 Request Header Fields Too
-	// Large; under MITM the connection is closed (goproxy reads those
-	// requests itself, with no limit of its own).
+	// Requests over the limit get 431 Request Header Fields Too Large.
 	MaxHeaderBytes int
 
 	// ProxyAuth, when set, requires every proxied request and CONNECT to
@@ -145,7 +143,7 @@ type engine struct {
 	nextID      atomic.Uint64
 	log         *slog.Logger
 	h2          *http2.Server // serves MITM'd connections that chose HTTP/2
-	authDigest  [32]byte // credentialDigest of ProxyAuth
+	authDigest  [32]byte      // credentialDigest of ProxyAuth
 	self        atomic.Pointer[selfAddrs]
 }
 
@@ -327,7 +325,9 @@ func (p *Proxy) serveRequest(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "onpath: internal error", http.StatusBadGateway)
 		}
 	}()
-	p.rt.goproxy.ServeHTTP(newFlushingWriter(w), r)
+	sw := newStreamingWriter(w)
+	defer sw.finish()
+	p.rt.goproxy.ServeHTTP(sw, r)
 }
 
 func (p *Proxy) trackConn(c *idleConn) {

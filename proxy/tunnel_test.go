@@ -1,12 +1,17 @@
 package proxy
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/tls"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"onpath/flow"
 )
@@ -90,4 +95,87 @@ func TestPassthroughPatterns(t *testing.T) {
 	if err := bad.init(); err == nil {
 		t.Errorf("a malformed pattern was accepted")
 	}
+}
+
+// TestBytesSentWithTheConnect: a client may send its first bytes in the
+// same write as the CONNECT, without waiting for the answer; they reach
+// the upstream through a passthrough tunnel, and the TLS handshake of a
+// MITM'd one.
+func TestBytesSentWithTheConnect(t *testing.T) {
+	h := newHarness(t, func(p *Proxy) { p.Passthrough = []string{"127.0.0.*"} })
+	up := strings.TrimPrefix(h.up.HTTP.URL, "http://")
+	t.Run("passthrough", func(t *testing.T) {
+		conn, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\nGET /get?early HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", up, up, up)
+		br := bufio.NewReader(conn)
+		connect, err := http.ReadResponse(br, nil)
+		if err != nil || connect.StatusCode != http.StatusOK {
+			t.Fatalf("CONNECT: %v %v, want 200", connect, err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("the request sent with the CONNECT got no answer: %v", err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "early") {
+			t.Errorf("got %d %q, want the upstream's answer to /get?early", resp.StatusCode, body)
+		}
+	})
+	t.Run("mitm", func(t *testing.T) {
+		conn, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		eager := &eagerConnect{Conn: conn, connect: "CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n"}
+		tc := tls.Client(eager, &tls.Config{RootCAs: h.roots, ServerName: "localhost"})
+		if err := tc.Handshake(); err != nil {
+			t.Fatalf("the ClientHello sent with the CONNECT did not lead to a handshake: %v", err)
+		}
+		if eager.reply != http.StatusOK {
+			t.Errorf("CONNECT answered %d, want 200", eager.reply)
+		}
+	})
+}
+
+// eagerConnect sends the CONNECT with the first write on the connection
+// and reads its answer before the first read.
+type eagerConnect struct {
+	net.Conn
+	connect string
+	sent    bool
+	reply   int
+}
+
+func (e *eagerConnect) Write(b []byte) (int, error) {
+	if !e.sent {
+		e.sent = true
+		if _, err := e.Conn.Write(append([]byte(e.connect), b...)); err != nil {
+			return 0, err
+		}
+		return len(b), nil
+	}
+	return e.Conn.Write(b)
+}
+
+func (e *eagerConnect) Read(b []byte) (int, error) {
+	if e.reply == 0 {
+		var head []byte
+		one := make([]byte, 1)
+		for !bytes.HasSuffix(head, []byte("\r\n\r\n")) {
+			if _, err := e.Conn.Read(one); err != nil {
+				return 0, err
+			}
+			head = append(head, one[0])
+		}
+		fmt.Sscanf(string(head), "HTTP/1.1 %d", &e.reply)
+	}
+	return e.Conn.Read(b)
 }

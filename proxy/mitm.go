@@ -349,8 +349,9 @@ func (p *Proxy) clientTLSConfig(connectHost string, cc *clientConn) *tls.Config 
 }
 
 // onRequest runs for every request, plain or decrypted, before goproxy
-// strips any header: it records the request as the client sent it, serves the magic
-// page, and routes the round trip through the capturing transport.
+// strips any header: it records the request as the client sent it, serves
+// the magic page, and routes the round trip through the capturing
+// transport.
 func (p *Proxy) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (rreq *http.Request, rresp *http.Response) {
 	defer func() {
 		if v := recover(); v != nil {

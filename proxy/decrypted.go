@@ -220,19 +220,12 @@ type innerServer struct {
 
 func (p *Proxy) newInnerServer(addr net.Addr) *innerServer {
 	s := &innerServer{conns: make(chan net.Conn), done: make(chan struct{}), addr: addr}
-	s.srv = &http.Server{
-		Handler:           http.HandlerFunc(p.serveDecrypted),
-		ReadHeaderTimeout: p.headerTimeout(),
-		MaxHeaderBytes:    p.maxHeaderBytes(),
-		IdleTimeout:       p.idleTimeout(),
-		ErrorLog:          p.errorLog(),
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			if d, ok := c.(*decryptedConn); ok {
-				return context.WithValue(ctx, tunnelKey{}, d.t)
-			}
-			return ctx
-		},
-	}
+	s.srv = p.newServer(p.serveDecrypted, func(ctx context.Context, c net.Conn) context.Context {
+		if d, ok := c.(*decryptedConn); ok {
+			return context.WithValue(ctx, tunnelKey{}, d.t)
+		}
+		return ctx
+	})
 	go s.srv.Serve(s)
 	return s
 }

@@ -270,19 +270,12 @@ func (p *Proxy) Serve(l net.Listener) error {
 	}
 	p.rt.self.Store(listenSelf(l.Addr()))
 	p.inner = p.newInnerServer(l.Addr())
-	p.srv = &http.Server{
-		Handler:           http.HandlerFunc(p.serveHTTP),
-		ReadHeaderTimeout: p.headerTimeout(),
-		MaxHeaderBytes:    p.maxHeaderBytes(),
-		IdleTimeout:       p.idleTimeout(),
-		ErrorLog:          p.errorLog(),
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			if ic, ok := c.(*idleConn); ok {
-				return context.WithValue(ctx, clientConnKey{}, ic)
-			}
-			return ctx
-		},
-	}
+	p.srv = p.newServer(p.serveHTTP, func(ctx context.Context, c net.Conn) context.Context {
+		if ic, ok := c.(*idleConn); ok {
+			return context.WithValue(ctx, clientConnKey{}, ic)
+		}
+		return ctx
+	})
 	srv := p.srv
 	p.mu.Unlock()
 
@@ -292,6 +285,20 @@ func (p *Proxy) Serve(l net.Listener) error {
 		return nil
 	}
 	return fmt.Errorf("proxy: serve %s: %w", l.Addr(), err)
+}
+
+// newServer is an HTTP server with the proxy's bounds on request heads and
+// idle connections: the one clients connect to, and the one that reads
+// decrypted requests.
+func (p *Proxy) newServer(handler http.HandlerFunc, connContext func(context.Context, net.Conn) context.Context) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: p.headerTimeout(),
+		MaxHeaderBytes:    p.maxHeaderBytes(),
+		IdleTimeout:       p.idleTimeout(),
+		ErrorLog:          p.errorLog(),
+		ConnContext:       connContext,
+	}
 }
 
 func (p *Proxy) errorLog() *log.Logger {

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/rand"
@@ -474,5 +475,59 @@ func TestClientAbortDuringUpload(t *testing.T) {
 	}
 	if string(f.Request.Body.Data) != "0123456789" {
 		t.Errorf("captured request body: got %q, want the 10 bytes sent", f.Request.Body.Data)
+	}
+}
+
+// TestExpectContinue: a client that asks for 100 Continue before sending
+// its body gets it, on a plain connection and inside MITM, and the body
+// reaches the upstream and the flow.
+func TestExpectContinue(t *testing.T) {
+	h := newHarness(t)
+	_, tlsPort, _ := net.SplitHostPort(strings.TrimPrefix(h.up.HTTPS.URL, "https://"))
+	plainHost := strings.TrimPrefix(h.up.HTTP.URL, "http://")
+	body := strings.Repeat("b", 100<<10)
+	for _, leg := range []struct {
+		name, target, host, flowURL string
+		dial                        func(t *testing.T) net.Conn
+	}{
+		{"plain", h.up.HTTP.URL + "/anything?expect", plainHost, h.up.HTTP.URL + "/anything?expect", func(t *testing.T) net.Conn {
+			c, err := net.Dial("tcp", h.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			return c
+		}},
+		{"mitm", "/anything?expect", "localhost:" + tlsPort, "https://localhost:" + tlsPort + "/anything?expect", func(t *testing.T) net.Conn {
+			return h.mitmConn(t, "localhost:"+tlsPort)
+		}},
+	} {
+		t.Run(leg.name, func(t *testing.T) {
+			conn := leg.dial(t)
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n", leg.target, leg.host, len(body))
+			br := bufio.NewReader(conn)
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			line, err := br.ReadString('\n')
+			if err != nil || !strings.HasPrefix(line, "HTTP/1.1 100") {
+				t.Fatalf("before the body: got %q %v, want 100 Continue", line, err)
+			}
+			if _, err := br.ReadString('\n'); err != nil { // the blank line ending the interim response
+				t.Fatal(err)
+			}
+			io.WriteString(conn, body)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("answer: %v", err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(got), "YmJiYmJiYmJi") { // base64 of the b...s
+				t.Errorf("got %d (%d bytes), want 200 with the body echoed", resp.StatusCode, len(got))
+			}
+			if f := h.flowFor(leg.flowURL); len(f.Request.Body.Data) != len(body) {
+				t.Errorf("flow request body %d bytes, want %d", len(f.Request.Body.Data), len(body))
+			}
+		})
 	}
 }

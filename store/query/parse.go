@@ -130,8 +130,22 @@ func tokenize(s string) ([]token, error) {
 	return tokens, nil
 }
 
+// isKey reports whether name (lower case) is a term Parse knows.
+func isKey(name string) bool {
+	for k := range strings.SplitSeq(keys, ", ") {
+		if k == name {
+			return true
+		}
+	}
+	return false
+}
+
 func parseToken(tok token) (*term, error) {
-	if tok.colon < 0 || strings.HasPrefix(tok.text[tok.colon+1:], "//") {
+	// NAME://… is a URL to search for (http://example.com), unless NAME is
+	// a term: method:|// is a method term whose canonical form reads
+	// method://, and it must read back as the same term.
+	url := tok.colon >= 0 && strings.HasPrefix(tok.text[tok.colon+1:], "//") && !isKey(strings.ToLower(tok.text[:tok.colon]))
+	if tok.colon < 0 || url {
 		if tok.text == "" {
 			if tok.negate && !tok.quoted {
 				return nil, &SyntaxError{Term: tok.raw, Reason: "nothing to negate after \"-\""}

@@ -34,6 +34,8 @@ func TestParseCanonicalString(t *testing.T) {
 		{`"a b"   c`, `"a b" c`},
 		{`"localhost:8080"`, `"localhost:8080"`},
 		{`https://example.com/x`, `"https://example.com/x"`},
+		{`method:|//`, `method://`}, // a term even though its value starts with //
+		{`method://`, `method://`},
 		{`"-dash"`, `"-dash"`},
 		{`""`, ""},
 		{`ab"c d"e`, `"abc de"`},

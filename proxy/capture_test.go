@@ -531,3 +531,73 @@ func TestExpectContinue(t *testing.T) {
 		})
 	}
 }
+
+// TestResponseHeadersReachClientAsSent: a response without Content-Type
+// or Date gets neither on its way to the client (net/http's server would
+// sniff one and stamp the other), plain, inside MITM and over HTTP/2.
+func TestResponseHeadersReachClientAsSent(t *testing.T) {
+	h := newHarness(t)
+	serve := func(l net.Listener) {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 15\r\nX-Upstream: as sent\r\n\r\n<html>hi</html>")
+				}
+			}()
+		}
+	}
+	plain, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { plain.Close() })
+	go serve(plain)
+	secure, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
+		Certificates: []tls.Certificate{testupstream.Leaf(t, "127.0.0.1")},
+		NextProtos:   []string{"http/1.1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { secure.Close() })
+	go serve(secure)
+
+	for _, c := range []struct {
+		name string
+		url  string
+		h2   bool
+	}{
+		{"plain", "http://" + plain.Addr().String() + "/", false},
+		{"mitm", "https://" + secure.Addr().String() + "/", false},
+		{"mitm h2", "https://" + secure.Addr().String() + "/h2", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			resp, err := h.client(c.h2).Get(c.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(body) != "<html>hi</html>" || resp.Header.Get("X-Upstream") != "as sent" {
+				t.Errorf("got %q with headers %v, want the upstream's", body, resp.Header)
+			}
+			for _, name := range []string{"Content-Type", "Date"} {
+				if v, ok := resp.Header[name]; ok {
+					t.Errorf("the client got %s: %q, which the upstream did not send", name, v)
+				}
+			}
+			h.flowFor(c.url)
+		})
+	}
+}

@@ -294,6 +294,14 @@ func (s *streamingWriter) copyHeader() {
 	for k, v := range s.header {
 		dst[k] = v
 	}
+	// net/http adds a sniffed Content-Type and a Date to a response that
+	// has none; the client must get the upstream's headers as they were.
+	// A name present without values suppresses either and is not sent.
+	for _, name := range []string{"Content-Type", "Date"} {
+		if _, ok := dst[name]; !ok {
+			dst[name] = nil
+		}
+	}
 }
 
 // wrote arms the timer; mu is held.

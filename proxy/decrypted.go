@@ -93,7 +93,9 @@ func peekPrefix(c net.Conn, want string) (string, net.Conn, error) {
 	}
 }
 
-const tlsHandshakeRecord = 0x16 // the first byte of a ClientHello
+// clientHelloStart is the first byte of a TLS handshake record: what a
+// ClientHello starts with.
+const clientHelloStart = "\x16"
 
 // intercept answers the CONNECT and serves what the client sends in the
 // tunnel: TLS with a leaf for its SNI (or the CONNECT host), or plain text.
@@ -102,13 +104,13 @@ func (p *Proxy) intercept(cc *clientConn, client net.Conn) {
 		client.Close()
 		return
 	}
-	first, conn, err := peekPrefix(client, string(rune(tlsHandshakeRecord)))
+	first, conn, err := peekPrefix(client, clientHelloStart)
 	if err != nil || first == "" {
 		conn.Close()
 		return
 	}
 	t := &tunnel{p: p, cc: cc, scheme: "http"}
-	if first[0] == tlsHandshakeRecord {
+	if first == clientHelloStart {
 		tc := tls.Server(conn, p.clientTLSConfig(cc.target, cc))
 		if err := tc.Handshake(); err != nil {
 			cc.recordHandshakeError(err.Error())

@@ -71,9 +71,9 @@ func (c *prefixConn) Read(b []byte) (int, error) {
 	return c.Conn.Read(b)
 }
 
-// peekPrefix reads until the connection's first bytes either match want
-// whole or differ from it, and returns them with a connection that reads
-// them again.
+// peekPrefix reads until the connection's first bytes either start with
+// want or differ from it, and returns all it holds (a CONNECT's read-ahead
+// may hold more than want) with a connection that reads them again.
 func peekPrefix(c net.Conn, want string) (string, net.Conn, error) {
 	pc, ok := c.(*prefixConn)
 	if !ok {
@@ -110,7 +110,7 @@ func (p *Proxy) intercept(cc *clientConn, client net.Conn) {
 		return
 	}
 	t := &tunnel{p: p, cc: cc, scheme: "http"}
-	if first == clientHelloStart {
+	if strings.HasPrefix(first, clientHelloStart) {
 		tc := tls.Server(conn, p.clientTLSConfig(cc.target, cc))
 		if err := tc.Handshake(); err != nil {
 			cc.recordHandshakeError(err.Error())
@@ -123,7 +123,7 @@ func (p *Proxy) intercept(cc *clientConn, client net.Conn) {
 			return
 		}
 		conn = tc
-	} else if got, pc, err := peekPrefix(conn, http2.ClientPreface); err == nil && got == http2.ClientPreface {
+	} else if got, pc, err := peekPrefix(conn, http2.ClientPreface); err == nil && strings.HasPrefix(got, http2.ClientPreface) {
 		// HTTP/2 with prior knowledge (h2c) inside the tunnel.
 		if cc.conn != nil {
 			cc.conn.disableHeadClock()

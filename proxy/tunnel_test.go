@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
 
 	"onpath/flow"
 )
@@ -178,4 +181,38 @@ func (e *eagerConnect) Read(b []byte) (int, error) {
 		fmt.Sscanf(string(head), "HTTP/1.1 %d", &e.reply)
 	}
 	return e.Conn.Read(b)
+}
+
+// TestH2CInsideTheTunnel: HTTP/2 with prior knowledge (no TLS) inside a
+// CONNECT is served as HTTP/2, its preface read even when it arrives with
+// the frames after it.
+func TestH2CInsideTheTunnel(t *testing.T) {
+	h := newHarness(t)
+	up := strings.TrimPrefix(h.up.HTTP.URL, "http://")
+	tr := &http2.Transport{
+		AllowHTTP: true,
+		DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+			conn, err := net.Dial("tcp", h.addr)
+			if err != nil {
+				return nil, err
+			}
+			conn.SetDeadline(time.Now().Add(10 * time.Second))
+			// The CONNECT goes out with the preface and SETTINGS.
+			return &eagerConnect{Conn: conn, connect: fmt.Sprintf("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", up, up)}, nil
+		},
+	}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get(h.up.HTTP.URL + "/get?h2c")
+	if err != nil {
+		t.Fatalf("h2c GET through the tunnel: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.ProtoMajor != 2 || !strings.Contains(string(body), "h2c") {
+		t.Errorf("got %s %d %q, want HTTP/2 200 from the upstream", resp.Proto, resp.StatusCode, body)
+	}
+	f := h.flowFor(h.up.HTTP.URL + "/get?h2c")
+	if f.Request.Proto != "HTTP/2.0" || f.Status() != http.StatusOK {
+		t.Errorf("flow: %s %d, want HTTP/2.0 200", f.Request.Proto, f.Status())
+	}
 }

@@ -60,7 +60,9 @@
 //     goproxy handler and hooks. A response goes out in one write when
 //     its body is all there; a body that trickles in is flushed at most
 //     2 ms after each write, so streams and long polls reach the client as
-//     they arrive.
+//     they arrive. The client gets the upstream's headers as they were:
+//     net/http's servers would add a sniffed Content-Type and a Date to a
+//     response without them, and are told not to.
 //   - Content-Length with Transfer-Encoding (a request-smuggling shape):
 //     net/http lets Transfer-Encoding win and deletes the Content-Length
 //     before any handler sees it, so a scanner reads each head as it

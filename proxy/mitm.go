@@ -316,8 +316,14 @@ func validHostName(host string) bool {
 // clientTLSConfig serves the leaf for the SNI name, falling back to the
 // CONNECT host (IP targets usually send no SNI: they get an IP-SAN leaf).
 func (p *Proxy) clientTLSConfig(connectHost string, cc *clientConn) *tls.Config {
-	return &tls.Config{
+	cfg := &tls.Config{
 		NextProtos: []string{"h2", "http/1.1"},
+		// Runs for every ClientHello, also those that resume a session
+		// and so never ask for a certificate.
+		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			cc.recordHello(hello)
+			return nil, nil
+		},
 		GetCertificate: func(hello *tls.ClientHelloInfo) (cert *tls.Certificate, err error) {
 			defer func() {
 				if v := recover(); v != nil {
@@ -326,7 +332,6 @@ func (p *Proxy) clientTLSConfig(connectHost string, cc *clientConn) *tls.Config 
 					cc.recordCertError(err)
 				}
 			}()
-			cc.recordHello(hello)
 			name := hello.ServerName
 			if name == "" {
 				name = stripPort(connectHost)
@@ -339,13 +344,17 @@ func (p *Proxy) clientTLSConfig(connectHost string, cc *clientConn) *tls.Config 
 			}
 			return cert, nil
 		},
-		// Called on the server side too once the handshake is done: the
-		// only place goproxy lets us see the negotiated parameters.
+		// Called on the server side too once the handshake is done,
+		// resumed or not: where the negotiated parameters are recorded.
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			cc.recordState(cs)
 			return nil
 		},
 	}
+	// One ticket key for the process: a client resumes its session on its
+	// next connection, as browsers do, instead of a full handshake.
+	cfg.SetSessionTicketKeys(p.rt.ticketKeys)
+	return cfg
 }
 
 // onRequest runs for every request, plain or decrypted, before goproxy

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -225,5 +226,34 @@ func TestRejectedCertificateIsRecorded(t *testing.T) {
 	}
 	if f.Request.Method != http.MethodConnect || f.Request.URL != h.up.HTTPS.URL || f.Client.TLS == nil {
 		t.Errorf("flow: got %s %s client TLS %v, want the CONNECT with the hello", f.Request.Method, f.Request.URL, f.Client.TLS)
+	}
+}
+
+// TestClientSessionsResume: a client that keeps TLS sessions resumes them
+// on its next connection through the proxy (browsers do, to skip most of
+// the handshake), and the resumed connection's flow still has its SNI and
+// ALPN.
+func TestClientSessionsResume(t *testing.T) {
+	h := newHarness(t)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(h.up.HTTPS.URL, "https://"))
+	tr := h.transport(true)
+	tr.TLSClientConfig.ClientSessionCache = tls.NewLRUClientSessionCache(8)
+	tr.DisableKeepAlives = true // a new connection for each request
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	for i, want := range []bool{false, true} {
+		url := fmt.Sprintf("https://localhost:%s/get?n=%d", port, i)
+		resp, err := client.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.TLS.DidResume != want {
+			t.Errorf("request %d: resumed %v, want %v", i+1, resp.TLS.DidResume, want)
+		}
+		f := h.flowFor(url)
+		if tls := f.Client.TLS; tls == nil || tls.SNI != "localhost" || tls.ALPN != "h2" || len(tls.OfferedALPN) == 0 {
+			t.Errorf("request %d: client TLS recorded as %+v, want SNI localhost and ALPN h2 of the offered", i+1, tls)
+		}
 	}
 }

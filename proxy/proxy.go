@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -143,6 +144,7 @@ type engine struct {
 	nextID      atomic.Uint64
 	log         *slog.Logger
 	h2          *http2.Server // serves MITM'd connections that chose HTTP/2
+	ticketKeys  [][32]byte    // the client leg's TLS session tickets, random per process
 	authDigest  [32]byte      // credentialDigest of ProxyAuth
 	self        atomic.Pointer[selfAddrs]
 }
@@ -218,6 +220,11 @@ func (p *Proxy) init() error {
 		rt.transport = p.newTransport(rt)
 		rt.goproxy = p.newGoproxy(rt)
 		rt.h2 = &http2.Server{}
+		rt.ticketKeys = make([][32]byte, 1)
+		if _, err := rand.Read(rt.ticketKeys[0][:]); err != nil {
+			p.initErr = fmt.Errorf("proxy: session ticket key: %w", err)
+			return
+		}
 		p.rt = rt
 		p.mu.Lock()
 		p.conns = make(map[*idleConn]struct{})

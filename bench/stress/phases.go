@@ -337,10 +337,12 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 		name      string
 		url       string
 		keepAlive bool
+		resume    bool // clients keep TLS sessions and resume them, as browsers do
 	}{
-		{fmt.Sprintf("HTTP keep-alive, %d clients", o.concurrency), b.up.plainURL + "/small", true},
-		{fmt.Sprintf("HTTPS keep-alive, %d clients", o.concurrency), b.up.tlsURL + "/small", true},
-		{fmt.Sprintf("HTTPS, new TLS connection per request, %d clients", o.concurrency), b.up.tlsURL + "/small", false},
+		{fmt.Sprintf("HTTP keep-alive, %d clients", o.concurrency), b.up.plainURL + "/small", true, false},
+		{fmt.Sprintf("HTTPS keep-alive, %d clients", o.concurrency), b.up.tlsURL + "/small", true, false},
+		{fmt.Sprintf("HTTPS, new TLS connection per request, %d clients", o.concurrency), b.up.tlsURL + "/small", false, false},
+		{fmt.Sprintf("HTTPS, new TLS connection per request, session resumed, %d clients", o.concurrency), b.up.tlsURL + "/small", false, true},
 	}
 	for _, rw := range rows {
 		var best [2]result
@@ -348,6 +350,9 @@ func (b *bench) compare(ctx context.Context) (*section, error) {
 			for i, p := range proxies {
 				progress(p.name + ": " + rw.name)
 				c := b.newClient(p.addr, p.roots, rw.keepAlive, o.concurrency)
+				if rw.resume {
+					c.Transport.(*http.Transport).TLSClientConfig.ClientSessionCache = tls.NewLRUClientSessionCache(64)
+				}
 				r := measured(p, func() result {
 					return closedLoop(ctx, o.concurrency, o.compareFor, o.maxRequests, func(int) error { return loadgen.Fetch(c, rw.url, smallLen) })
 				})

@@ -763,3 +763,35 @@ func TestSilentUpstreamLeavesNothingBehind(t *testing.T) {
 	client.CloseIdleConnections()
 	s.check(t, "silent upstream")
 }
+
+// TestConnectInsideTheTunnel: a CONNECT sent inside a MITM'd tunnel is
+// answered 405 and recorded, and the tunnel still serves.
+func TestConnectInsideTheTunnel(t *testing.T) {
+	h := badInputProxy(t)
+	s := newSteadiness(t, h)
+	_, port, _ := net.SplitHostPort(hostOf(h.up.HTTPS.URL))
+	tc := h.mitmConn(t, "localhost:"+port)
+	br := bufio.NewReader(tc)
+	io.WriteString(tc, "CONNECT other.test:443 HTTP/1.1\r\nHost: other.test:443\r\n\r\n")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(string(body), "inside a CONNECT tunnel") {
+		t.Errorf("got %d %q, want 405 saying why", resp.StatusCode, body)
+	}
+	f := h.flowWhere(func(f *flow.Flow) bool { return f.Request.Method == http.MethodConnect })
+	if f.Error == nil || f.Error.Phase != flow.PhaseProxy || f.Request.URL != "https://other.test" {
+		t.Errorf("flow %s error %v, want the nested CONNECT refused with phase proxy", f.Request.URL, f.Error)
+	}
+	io.WriteString(tc, "GET /get?after HTTP/1.1\r\nHost: localhost:"+port+"\r\n\r\n")
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("the tunnel after the refusal: %v %v, want 200", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	tc.Close()
+	s.check(t, "CONNECT inside the tunnel")
+}

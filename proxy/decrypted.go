@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+
+	"onpath/flow"
 )
 
 // A MITM'd connection is served like a plain one: net/http's server reads
@@ -157,6 +159,10 @@ func (p *Proxy) serveDecrypted(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "onpath: internal error: a decrypted request without its tunnel", http.StatusInternalServerError)
 		return
 	}
+	if r.Method == http.MethodConnect {
+		p.refuseNestedConnect(w, r, t)
+		return
+	}
 	if !r.URL.IsAbs() {
 		// Origin form (/path): the host is the request's, else the CONNECT's.
 		r.URL.Host = r.Host
@@ -167,6 +173,18 @@ func (p *Proxy) serveDecrypted(w http.ResponseWriter, r *http.Request) {
 	r.URL.Scheme = t.scheme
 	r.RemoteAddr = t.cc.clientAddr
 	p.serveRequest(w, r)
+}
+
+// refuseNestedConnect answers a CONNECT sent inside a tunnel, and records
+// it: onpath is not the proxy of the server at the other end.
+func (p *Proxy) refuseNestedConnect(w http.ResponseWriter, r *http.Request, t *tunnel) {
+	const reason = "a CONNECT inside a CONNECT tunnel is not supported; send it to the proxy itself"
+	ex := p.startExchange(flow.KindHTTP, t.cc.conn, connectRecord(r, r.Host), flow.Conn{Addr: t.cc.clientAddr, TLS: t.cc.tlsInfo()})
+	if ex != nil {
+		ex.fail(flow.PhaseProxy, reason)
+		defer ex.finish()
+	}
+	http.Error(w, "onpath: "+reason, http.StatusMethodNotAllowed)
 }
 
 // decryptedConn is a MITM'd connection as the HTTP/1.1 server reads it:

@@ -21,8 +21,8 @@
 // and no Response: a failed ProxyAuth check (407 with Proxy-Authenticate:
 // Basic realm="onpath"), a request or CONNECT addressed to the proxy's own
 // listen address (508 Loop Detected), a CONNECT whose target is not
-// HOST:PORT with a port from 1 to 65535 (400). Each answer is one line of
-// text.
+// HOST:PORT with a port from 1 to 65535 (400), a CONNECT sent inside a
+// MITM'd tunnel (405). Each answer is one line of text.
 //
 // Safe defaults and bad input:
 //   - ProxyAuth: Basic credentials, compared with

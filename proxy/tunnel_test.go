@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -137,7 +136,7 @@ func TestBytesSentWithTheConnect(t *testing.T) {
 		}
 		defer conn.Close()
 		conn.SetDeadline(time.Now().Add(10 * time.Second))
-		eager := &eagerConnect{Conn: conn, connect: "CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n"}
+		eager := &eagerConnect{Conn: conn, t: t, connect: "CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n"}
 		tc := tls.Client(eager, &tls.Config{RootCAs: h.roots, ServerName: "localhost"})
 		if err := tc.Handshake(); err != nil {
 			t.Fatalf("the ClientHello sent with the CONNECT did not lead to a handshake: %v", err)
@@ -152,6 +151,7 @@ func TestBytesSentWithTheConnect(t *testing.T) {
 // and reads its answer before the first read.
 type eagerConnect struct {
 	net.Conn
+	t       *testing.T
 	connect string
 	sent    bool
 	reply   int
@@ -170,15 +170,9 @@ func (e *eagerConnect) Write(b []byte) (int, error) {
 
 func (e *eagerConnect) Read(b []byte) (int, error) {
 	if e.reply == 0 {
-		var head []byte
-		one := make([]byte, 1)
-		for !bytes.HasSuffix(head, []byte("\r\n\r\n")) {
-			if _, err := e.Conn.Read(one); err != nil {
-				return 0, err
-			}
-			head = append(head, one[0])
+		if e.reply = readConnectReply(e.t, e.Conn); e.reply == 0 {
+			return 0, io.ErrUnexpectedEOF
 		}
-		fmt.Sscanf(string(head), "HTTP/1.1 %d", &e.reply)
 	}
 	return e.Conn.Read(b)
 }
@@ -198,7 +192,7 @@ func TestH2CInsideTheTunnel(t *testing.T) {
 			}
 			conn.SetDeadline(time.Now().Add(10 * time.Second))
 			// The CONNECT goes out with the preface and SETTINGS.
-			return &eagerConnect{Conn: conn, connect: fmt.Sprintf("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", up, up)}, nil
+			return &eagerConnect{Conn: conn, t: t, connect: fmt.Sprintf("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", up, up)}, nil
 		},
 	}
 	defer tr.CloseIdleConnections()
